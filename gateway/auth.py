@@ -1,0 +1,154 @@
+"""Login, forced password change, logout."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import LoginManager, current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from . import accounts, audit, data
+from .billing import BillingUnavailable
+from .security import PUBLIC_ENDPOINTS, safe_next
+from .sessions import rotate
+
+bp = Blueprint("auth", __name__)
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = "Zaloguj się, aby zobaczyć swoje dane."
+login_manager.session_protection = None  # server-side sessions are revoked explicitly
+
+FAILED = ("Nieprawidłowy login lub hasło. Po kilku nieudanych próbach konto jest "
+          "czasowo blokowane — w razie kłopotów zgłoś się do spółdzielni.")
+HOME = "/dane-osobowe"
+# Where a resident who still has the start password may go.
+START_PASSWORD_ENDPOINTS = {"auth.change_password", "auth.logout"} | PUBLIC_ENDPOINTS
+
+
+class LoginForm(FlaskForm):
+    login = StringField("Login", validators=[DataRequired("Podaj login."), Length(max=64)])
+    password = PasswordField("Hasło", validators=[DataRequired("Podaj hasło."),
+                                                  Length(max=1024)])
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField("Obecne hasło (lub hasło startowe)", validators=[
+        DataRequired("Podaj obecne hasło."), Length(max=1024)])
+    new_password = PasswordField("Nowe hasło", validators=[
+        DataRequired("Podaj nowe hasło."), Length(max=1024)])
+    new_password_confirm = PasswordField("Powtórz nowe hasło", validators=[
+        DataRequired("Powtórz nowe hasło."), Length(max=1024)])
+
+
+@login_manager.user_loader
+def _load_account(account_id: str):
+    account = accounts.by_id(account_id)
+    if account is None or account.locked:
+        return None
+    return account
+
+
+@bp.route("/logowanie", methods=["GET", "POST"])
+def login():
+    target = safe_next(request.values.get("next"), HOME)
+    if current_user.is_authenticated:
+        return redirect(target)
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        account, outcome = accounts.authenticate(form.login.data, form.password.data,
+                                                 request.remote_addr)
+        if outcome == "ok" and account is not None:
+            session.clear()
+            rotate(session)
+            login_user(account)
+            if account.must_change:
+                return redirect(url_for("auth.change_password", next=target))
+            return redirect(target)
+        if outcome == "expired":
+            form.form_errors.append(
+                "Hasło startowe wygasło. Zgłoś się po nowe do spółdzielni: "
+                f"{current_app.config['PORTAL_OFFICE']}.")
+        elif outcome == "throttled":
+            form.form_errors.append("Zbyt wiele nieudanych prób z tego adresu. "
+                                    "Odczekaj kilka minut i spróbuj ponownie.")
+            status = 429
+        else:
+            form.form_errors.append(FAILED)
+    elif request.method == "POST":
+        status = 400 if form.csrf_token.errors else 200
+    expired = getattr(session, "expired", False) and request.method == "GET"
+    return render_template("auth/login.html", form=form, next=target, expired=expired), status
+
+
+def _context_words() -> list[str]:
+    """Login, names, streets and the cooperative: words a new password must not be made of."""
+    from .passwords import context_words
+
+    cfg = current_app.config
+    texts = [current_user.login, cfg["PORTAL_COOPERATIVE_NAME"], cfg["PORTAL_CONTEXT_WORDS"],
+             "spółdzielnia mieszkaniowa portal"]
+    try:
+        for row in data.cached_rows("resident_profile"):
+            texts += [row["first_name"], row["last_name"], row["company"]]
+        for row in data.cached_rows("resident_premises"):
+            texts += [row["street"], row["city"]]
+    except BillingUnavailable:
+        pass  # the policy still checks login, cooperative, common passwords and zxcvbn
+    return context_words(*texts)
+
+
+@bp.route("/haslo", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = PasswordChangeForm()
+    problems: list[str] = []
+    if form.validate_on_submit():
+        if form.new_password.data != form.new_password_confirm.data:
+            problems = ["Nowe hasło i jego powtórzenie różnią się."]
+        else:
+            problems = accounts.change_password(current_user, form.current_password.data,
+                                                form.new_password.data, _context_words())
+        if not problems:
+            rotate(session)  # every other session of this account was revoked
+            flash("Hasło zostało zmienione. Od teraz logujesz się nowym hasłem.", "ok")
+            return redirect(safe_next(request.args.get("next"), HOME))
+    return render_template("auth/password.html", form=form, problems=problems,
+                           min_length=12, max_length=128), 200 if not problems else 422
+
+
+@bp.route("/wyloguj", methods=["POST"])
+def logout():
+    if current_user.is_authenticated:
+        audit.record("logout", current_user.login)
+        data.forget_resident(current_user.resident)
+    logout_user()
+    session.clear()
+    flash("Wylogowano. Do zobaczenia!", "ok")
+    return redirect(url_for("auth.login"))
+
+
+def _force_password_change():
+    """With a start password, every page but the change form and logout redirects there."""
+    if not current_user.is_authenticated or not current_user.must_change:
+        return None
+    if request.endpoint in START_PASSWORD_ENDPOINTS:
+        return None
+    return redirect(url_for("auth.change_password", next=request.full_path.rstrip("?")))
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    app.before_request(_force_password_change)
+    app.register_blueprint(bp)

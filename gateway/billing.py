@@ -1,0 +1,349 @@
+"""The one module that touches the billing database driver.
+
+`sqlite:PATH` opens an embedded SQLite file read-only through the standard
+library; anything else is an ODBC connection string for pyodbc, imported only
+then. Each worker thread keeps at most one connection (never shared between
+threads); any driver error discards it, and a reused connection that turns
+out dead is replaced once, so the first request after a database restart
+works. Every driver error becomes BillingUnavailable. Rows come back as plain
+dicts typed by the query's header: Decimal for money, date for dates.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from .querylib import Query
+
+log = logging.getLogger(__name__)
+
+# SQLSTATEs (and message fragments) that mean the connection is gone.
+DEAD_STATES = ("08", "57P01", "57P02", "57P03")
+DEAD_WORDS = ("gone away", "lost connection", "server closed the connection",
+              "no connection to the server", "communication link failure",
+              "terminating connection", "connection is closed", "not connected")
+TIMEOUT_STATES = ("57014", "HYT00", "HYT01", "HY008", "HY018", "70100")
+
+
+class BillingUnavailable(Exception):
+    """The billing database could not answer (down, slow, or refused).
+
+    `kind` is 'unavailable', 'timeout' or 'error'; the message is for logs
+    only: it may hold driver text and is never shown to a resident.
+    """
+
+    def __init__(self, message: str, kind: str = "error"):
+        super().__init__(message)
+        self.kind = kind
+
+
+def detect_dialect(connection: str) -> str:
+    if connection.startswith("sqlite:"):
+        return "sqlite"
+    lowered = connection.lower()
+    for needle, dialect in (("postgres", "postgresql"), ("mariadb", "mariadb"),
+                            ("mysql", "mariadb"), ("sql server", "mssql"),
+                            ("freetds", "mssql"), ("sqlite", "sqlite"),
+                            ("firebird", "firebird")):
+        if needle in lowered:
+            return dialect
+    return "other"
+
+
+def _sqlstate(exc: BaseException) -> str:
+    args = getattr(exc, "args", ())
+    if args and isinstance(args[0], str) and len(args[0]) == 5:
+        return args[0]
+    return ""
+
+
+def _is_dead(exc: BaseException) -> bool:
+    state = _sqlstate(exc)
+    text = str(exc).lower()
+    return state.startswith(DEAD_STATES) or any(w in text for w in DEAD_WORDS)
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    return _sqlstate(exc) in TIMEOUT_STATES or "interrupted" in str(exc).lower() \
+        or "timeout" in str(exc).lower() or "canceling statement" in str(exc).lower()
+
+
+# ---- value normalisation -------------------------------------------------
+
+def to_decimal(value: Any, places: int) -> Decimal | None:
+    if value is None:
+        return None
+    if isinstance(value, float):
+        value = repr(value)  # shortest text that round-trips, never binary noise
+    try:
+        number = Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
+    except InvalidOperation:
+        raise ValueError(f"not a number: {value!r}") from None
+    return number.quantize(Decimal(1).scaleb(-places))
+
+
+def to_date(value: Any) -> date | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value).strip()[:10])
+
+
+def to_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bytes | bytearray):
+        value = bytes(value).decode("utf-8")
+    return str(value).rstrip()  # CHAR(n) pads on some servers
+
+
+def to_int(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, float):
+        return int(value)
+    return int(str(value).strip()) if not isinstance(value, int) else value
+
+
+def convert(value: Any, column_type: str) -> Any:
+    if column_type == "text":
+        return to_text(value)
+    if column_type == "int":
+        return to_int(value)
+    if column_type == "date":
+        return to_date(value)
+    return to_decimal(value, int(column_type.split(":")[1]))
+
+
+def _bind_value(value: Any, dialect_is_sqlite: bool) -> Any:
+    # sqlite3 stores dates as ISO text; binding text keeps comparisons textual.
+    if dialect_is_sqlite and isinstance(value, date):
+        return value.isoformat()
+    if dialect_is_sqlite and isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+# ---- connections ------------------------------------------------------------
+
+@dataclass
+class _Held:
+    conn: Any
+    opened: float
+    uses: int = 0
+
+
+class BillingDB:
+    """Runs named queries against the billing database, one connection per thread."""
+
+    def __init__(self, connection: str, *, connect_timeout: int = 5, query_timeout: int = 10,
+                 dialect: str = "auto", max_rows: int = 5000, reuse: bool = True,
+                 max_age: float = 300.0):
+        self.connection = connection
+        self.connect_timeout = connect_timeout
+        self.query_timeout = query_timeout
+        self.dialect = detect_dialect(connection) if dialect == "auto" else dialect
+        self.embedded = connection.startswith("sqlite:")
+        self.max_rows = max_rows
+        self.reuse = reuse
+        self.max_age = max_age
+        self.queries_run = 0  # counted per process, read by the benchmark
+        self._local = threading.local()
+
+    # opening ---------------------------------------------------------------
+    def _open(self) -> Any:
+        if self.embedded:
+            return self._open_sqlite()
+        return self._open_odbc()
+
+    def _open_sqlite(self) -> sqlite3.Connection:
+        path = Path(self.connection[len("sqlite:"):]).resolve()
+        if not path.is_file():
+            raise BillingUnavailable(f"embedded billing database not found: {path}",
+                                     "unavailable")
+        try:
+            conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True,
+                                   timeout=self.connect_timeout, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise BillingUnavailable(f"cannot open {path}: {exc}", "unavailable") from None
+        return conn
+
+    def _open_odbc(self) -> Any:
+        try:
+            import pyodbc  # only here: the embedded demo needs no unixODBC
+        except ImportError as exc:
+            raise BillingUnavailable(f"pyodbc cannot be imported: {exc}", "unavailable") \
+                from None
+        try:
+            conn = pyodbc.connect(self.connection, timeout=self.connect_timeout,
+                                  autocommit=True)
+        except pyodbc.Error as exc:
+            raise BillingUnavailable(f"cannot connect: {exc}", "unavailable") from None
+        try:
+            self._session_setup(conn)
+        except pyodbc.Error as exc:
+            conn.close()
+            raise BillingUnavailable(f"session setup failed: {exc}", "unavailable") from None
+        return conn
+
+    def _session_setup(self, conn: Any) -> None:
+        """Read-only and a server-side statement time limit, as each server allows."""
+        seconds = self.query_timeout
+        cursor = conn.cursor()
+        if self.dialect == "postgresql":
+            cursor.execute(f"SET statement_timeout = {int(seconds * 1000)}")  # noqa: S608
+            cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+        elif self.dialect == "mariadb":
+            cursor.execute(f"SET SESSION max_statement_time = {int(seconds)}")  # noqa: S608
+            cursor.execute("SET SESSION TRANSACTION READ ONLY")
+        else:
+            try:  # SQL_ATTR_QUERY_TIMEOUT: SQL Server and others honour it
+                conn.timeout = int(seconds)
+            except Exception:  # noqa: BLE001 - unsupported attribute: the watchdog covers it
+                log.debug("driver has no query timeout attribute; relying on cancel()")
+        cursor.close()
+
+    def _held(self) -> _Held | None:
+        return getattr(self._local, "held", None)
+
+    def _acquire(self) -> tuple[_Held, bool]:
+        held = self._held()
+        if held is not None and (time.monotonic() - held.opened) > self.max_age:
+            self.discard()
+            held = None
+        if held is not None:
+            return held, True
+        held = _Held(self._open(), time.monotonic())
+        self._local.held = held
+        return held, False
+
+    def discard(self) -> None:
+        """Close and forget this thread's connection (after errors, or at teardown)."""
+        held = self._held()
+        self._local.held = None
+        if held is not None:
+            with contextlib.suppress(Exception):  # it is being thrown away anyway
+                held.conn.close()
+
+    def release(self) -> None:
+        """End of a request: keep the connection for the next one, or close it."""
+        if not self.reuse:
+            self.discard()
+
+    # running ---------------------------------------------------------------
+    def run(self, query: Query, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Execute `query` with bound `params`; plain typed dicts back."""
+        values = [_bind_value(v, self.embedded) for v in query.bind(params)]
+        for attempt in (1, 2):
+            held, reused = self._acquire()
+            try:
+                rows, names = self._execute(held.conn, query.sql, values)
+            except BillingUnavailable:
+                self.discard()
+                raise
+            except Exception as exc:  # noqa: BLE001 - every driver error ends here
+                self.discard()
+                if reused and attempt == 1 and _is_dead(exc):
+                    log.info("billing connection was dead, reconnecting: %s", exc)
+                    continue
+                kind = "timeout" if _is_timeout(exc) else \
+                    "unavailable" if _is_dead(exc) else "error"
+                raise BillingUnavailable(f"{query.name}: {exc}", kind) from None
+            held.uses += 1
+            self.queries_run += 1
+            return self._shape(query, names, rows)
+        raise AssertionError("unreachable")
+
+    def _execute(self, conn: Any, sql: str, values: list[Any]) -> tuple[list, list[str]]:
+        if self.embedded:
+            deadline = time.monotonic() + self.query_timeout
+            conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+            try:
+                cursor = conn.execute(sql, values)
+                rows = cursor.fetchmany(self.max_rows + 1)
+            finally:
+                conn.set_progress_handler(None, 0)
+        else:
+            cursor = conn.cursor()
+            # Backstop for drivers without a server-side limit: cancel from a timer.
+            watchdog = threading.Timer(self.query_timeout + 0.5, cursor.cancel)
+            watchdog.daemon = True
+            watchdog.start()
+            try:
+                cursor.execute(sql, values)
+                rows = cursor.fetchmany(self.max_rows + 1)
+            finally:
+                watchdog.cancel()
+        names = [d[0].lower() for d in cursor.description or ()]
+        cursor.close()
+        if len(rows) > self.max_rows:
+            raise BillingUnavailable(f"row cap of {self.max_rows} exceeded", "error")
+        return rows, names
+
+    @staticmethod
+    def _shape(query: Query, names: list[str], rows: list) -> list[dict[str, Any]]:
+        wanted = [c for c, _ in query.columns]
+        if set(wanted) - set(names):
+            missing = ", ".join(sorted(set(wanted) - set(names)))
+            raise BillingUnavailable(f"{query.name}: columns missing from result: {missing}",
+                                     "error")
+        index = {name: i for i, name in enumerate(names)}
+        shaped = []
+        try:
+            for row in rows:
+                shaped.append({col: convert(row[index[col]], kind)
+                               for col, kind in query.columns})
+        except (ValueError, TypeError) as exc:
+            raise BillingUnavailable(f"{query.name}: bad value: {exc}", "error") from None
+        return shaped
+
+    def ping(self) -> None:
+        """A trivial round trip (readiness); raises BillingUnavailable."""
+        held, _ = self._acquire()
+        try:
+            if self.embedded:
+                held.conn.execute("SELECT 1").fetchall()
+            else:
+                cursor = held.conn.cursor()
+                cursor.execute("SELECT 1" if self.dialect != "firebird"
+                               else "SELECT 1 FROM RDB$DATABASE")
+                cursor.fetchall()
+                cursor.close()
+        except Exception as exc:  # noqa: BLE001
+            self.discard()
+            raise BillingUnavailable(f"ping: {exc}", "unavailable") from None
+
+
+@contextmanager
+def writable(connection: str) -> Iterator[Any]:
+    """A writable DB-API connection for `gateway demo build` only (never the app).
+
+    The portal itself never writes to
+    the billing database; the demo loader is the one exception, by design.
+    """
+    if connection.startswith("sqlite:"):
+        path = Path(connection[len("sqlite:"):])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(path), isolation_level=None)
+    else:
+        import pyodbc
+
+        conn = pyodbc.connect(connection, timeout=30, autocommit=True)
+    try:
+        yield conn
+    finally:
+        conn.close()

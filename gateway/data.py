@@ -1,0 +1,91 @@
+"""What views may ask of the billing database: named resident queries.
+
+The resident is filled in here from the logged-in account, never from the
+request; views cannot pass it. Lists behind select boxes are cached per
+resident (bounded, TTL from config, 0 = off), never shared between residents.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Hashable
+from typing import Any
+
+from cachetools import TTLCache
+from flask import Flask, current_app
+from flask_login import current_user
+
+from .billing import BillingDB
+from .querylib import QuerySet
+
+
+def billing() -> BillingDB:
+    return current_app.extensions["billing"]
+
+
+def queries() -> QuerySet:
+    return current_app.extensions["queries"]
+
+
+def resident_key(resident: str) -> int | str:
+    """Bind numeric ids as numbers so every server compares them as such."""
+    return int(resident) if resident.isdigit() else resident
+
+
+def rows(name: str, **params: Any) -> list[dict[str, Any]]:
+    """Run resident query `name` for the logged-in resident."""
+    if "resident" in params:
+        raise ValueError("the resident is bound by the server, never passed in")
+    if not current_user.is_authenticated:
+        raise PermissionError("no resident is logged in")
+    bound = {"resident": resident_key(current_user.resident), **params}
+    return billing().run(queries()[name], bound)
+
+
+def cached_rows(name: str, **params: Any) -> list[dict[str, Any]]:
+    """`rows`, remembered for this resident for cache.ttl_seconds."""
+    cache: TTLCache | None = current_app.extensions.get("resident_cache")
+    if cache is None:
+        return rows(name, **params)
+    key: Hashable = (current_user.resident, name, tuple(sorted(params.items())))
+    lock: threading.Lock = current_app.extensions["resident_cache_lock"]
+    with lock:
+        hit = cache.get(key)
+    if hit is not None:
+        return hit
+    result = rows(name, **params)
+    with lock:
+        cache[key] = result
+    return result
+
+
+def forget_resident(resident: str) -> None:
+    """Drop one resident's cached lists (at logout)."""
+    cache: TTLCache | None = current_app.extensions.get("resident_cache")
+    if cache is None:
+        return
+    with current_app.extensions["resident_cache_lock"]:
+        for key in [k for k in list(cache.keys()) if k[0] == resident]:
+            cache.pop(key, None)
+
+
+def init_app(app: Flask) -> None:
+    db = BillingDB(
+        app.config["BILLING_CONNECTION"],
+        connect_timeout=app.config["BILLING_CONNECT_TIMEOUT"],
+        query_timeout=app.config["BILLING_QUERY_TIMEOUT"],
+        dialect=app.config["BILLING_DIALECT"],
+        max_rows=app.config["BILLING_MAX_ROWS"],
+        reuse=app.config["BILLING_REUSE_CONNECTIONS"],
+    )
+    app.extensions["billing"] = db
+    app.extensions["queries"] = QuerySet(app.config["PORTAL_QUERIES_DIR"], db.dialect,
+                                         need_resident=True)
+    ttl = app.config["CACHE_TTL_SECONDS"]
+    if ttl > 0:
+        app.extensions["resident_cache"] = TTLCache(app.config["CACHE_MAX_ENTRIES"], ttl)
+        app.extensions["resident_cache_lock"] = threading.Lock()
+
+    @app.teardown_request
+    def _release_billing(_exc: BaseException | None) -> None:
+        db.release()

@@ -1,0 +1,58 @@
+"""Polish formats for templates: money `1 234,56 zł`, dates `dd.mm.rrrr`, NRB in fours.
+
+babel does the number and date formats (grouping with a no-break space, decimal
+comma, Polish month names), so no locale of the host OS is needed (Windows).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
+from flask import Flask
+
+LOCALE = "pl_PL"
+MONTHS = ("styczeń", "luty", "marzec", "kwiecień", "maj", "czerwiec", "lipiec", "sierpień",
+          "wrzesień", "październik", "listopad", "grudzień")
+
+
+def money(value: Decimal | None, currency: bool = True) -> str:
+    if value is None:
+        return "—"
+    text = format_decimal(value, format="#,##0.00", locale=LOCALE)
+    text = text.replace("-", "−")  # a real minus sign: harder to miss
+    return f"{text}\u00a0zł" if currency else text
+
+
+def number(value: Decimal | None, places: int = 3) -> str:
+    if value is None:
+        return "—"
+    pattern = "#,##0." + "0" * places if places else "#,##0"
+    return format_decimal(value, format=pattern, locale=LOCALE).replace("-", "−")
+
+
+def day(value: date | None) -> str:
+    return format_date(value, "dd.MM.yyyy", locale=LOCALE) if value else "—"
+
+
+def moment(value: datetime | None) -> str:
+    return format_datetime(value, "dd.MM.yyyy, HH:mm:ss", locale=LOCALE) if value else "—"
+
+
+def month_name(month: int) -> str:
+    return MONTHS[month - 1]
+
+
+def nrb(value: str | None) -> str:
+    """'12 3456 7890 …': two check digits, then groups of four."""
+    if not value:
+        return "—"
+    digits = "".join(ch for ch in value if ch.isdigit())
+    return " ".join([digits[:2]] + [digits[i:i + 4] for i in range(2, len(digits), 4)])
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters.update(money=money, number=number, day=day, moment=moment,
+                                 month_name=month_name, nrb=nrb)

@@ -1,0 +1,98 @@
+"""Request parameters of the resident pages: parse, check against the resident's options.
+
+A malformed value (`rok=abc`, `miesiac=13`, 10 kB) is a ParamError: the page
+shows a Polish form error (400). A well-formed value that is not among the
+resident's own options (another resident's premises, a year after the
+assignment ended) is a 404 that reveals nothing, logged as refused access.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date
+from typing import Any, TypeVar
+
+from flask import abort, request
+
+from . import audit
+
+T = TypeVar("T")
+MAX_PARAM = 40
+
+
+class _Any:
+    """Allowed values for a parameter whose absence from the data is handled by the page."""
+
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
+ANY: Any = _Any()
+
+
+class ParamError(Exception):
+    """A request parameter is malformed; the message is Polish, for the form."""
+
+
+def _int(label: str, low: int, high: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        if not re.fullmatch(r"\d{1,9}", raw):
+            raise ParamError(f"{label}: podaj liczbę.")
+        value = int(raw)
+        if not low <= value <= high:
+            raise ParamError(f"{label}: wartość spoza zakresu {low}–{high}.")
+        return value
+
+    return parse
+
+
+premises_id = _int("Lokal", 1, 999_999_999)
+account_id = _int("Konto", 1, 999_999_999)
+year = _int("Rok", 1900, 2100)
+month = _int("Miesiąc", 1, 12)
+
+
+def medium(raw: str) -> str:
+    if not re.fullmatch(r"[A-Za-z]{1,3}", raw):
+        raise ParamError("Medium: wybierz medium z listy.")
+    return raw.upper()
+
+
+def choose(name: str, parse: Callable[[str], T], allowed: Sequence[T], default: T | None
+           ) -> T | None:
+    """The value of request parameter `name` (first one if repeated), checked.
+
+    Empty or absent → `default`. Not among `allowed` → 404 (and an audit row).
+    """
+    raw = request.args.get(name, "")
+    if raw == "":
+        return default
+    if len(raw) > MAX_PARAM:
+        raise ParamError("Nieprawidłowa wartość w formularzu: wybierz ją z listy.")
+    value = parse(raw.strip())
+    if value not in allowed:
+        refuse(f"{name}={value}")
+    return value
+
+
+def refuse(detail: str) -> None:
+    """404 for a value that is not the resident's; the audit log keeps what was asked."""
+    from flask_login import current_user
+
+    audit.record("access_refused", current_user.login, detail=f"{request.path} {detail}"[:200])
+    abort(404)
+
+
+def month_range(y: int, m: int) -> tuple[date, date]:
+    return date(y, m, 1), date(y, m, calendar.monthrange(y, m)[1])
+
+
+def year_range(y: int) -> tuple[date, date]:
+    return date(y, 1, 1), date(y, 12, 31)
+
+
+def latest(values: Iterable[Any]) -> Any:
+    values = list(values)
+    return max(values) if values else None

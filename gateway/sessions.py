@@ -1,0 +1,137 @@
+"""Server-side sessions kept in the store.
+
+The cookie carries only a random id; the store keeps a hash of it, so a
+stolen store file holds no usable cookie. Sessions are rotated at login and
+password change, expire after the idle and absolute timeouts, and are
+deleted by logout, password change, staff reset and lock, so a copied cookie
+dies at once. A session row is written only once something is put in it
+(a CSRF token, a login), so anonymous page views cost no writes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import time
+from typing import Any
+
+from flask import Flask, Request, Response
+from flask.sessions import SessionInterface, SessionMixin
+from werkzeug.datastructures import CallbackDict
+
+from .store import get_store
+
+TOUCH_EVERY = 60.0  # seconds between last_seen updates of one session
+PURGE_EVERY = 300.0
+
+
+def _hash(sid: str) -> str:
+    return hashlib.sha256(sid.encode("ascii")).hexdigest()
+
+
+class StoreSession(CallbackDict, SessionMixin):
+    def __init__(self, initial: dict | None = None, sid: str | None = None,
+                 created: float | None = None, last_seen: float | None = None,
+                 expired: bool = False):
+        def on_update(this: StoreSession) -> None:
+            this.modified = True
+
+        super().__init__(initial or {}, on_update)
+        self.sid = sid
+        self.created = created or time.time()
+        self.last_seen = last_seen or self.created
+        self.modified = False
+        self.rotate = False
+        self.expired = expired  # the request came with a session that had timed out
+
+
+def rotate(session: Any) -> None:
+    """Give this session a new id at the end of the request (login, password change)."""
+    session.rotate = True
+    session.modified = True
+
+
+def revoke_account_sessions(account_id: int) -> int:
+    """Delete every session of an account; returns how many."""
+    cur = get_store().execute("DELETE FROM sessions WHERE account_id = ?", (account_id,))
+    return cur.rowcount
+
+
+class StoreSessionInterface(SessionInterface):
+    def __init__(self) -> None:
+        self._last_purge = 0.0
+
+    def cookie_name(self, app: Flask) -> str:
+        # __Host- pins the cookie to this host, path / and HTTPS.
+        return "__Host-portal" if app.config["PORTAL_HTTPS"] else "portal_session"
+
+    def _timeouts(self, app: Flask) -> tuple[float, float]:
+        return (app.config["SECURITY_IDLE_TIMEOUT_MINUTES"] * 60.0,
+                app.config["SECURITY_ABSOLUTE_TIMEOUT_HOURS"] * 3600.0)
+
+    def open_session(self, app: Flask, request: Request) -> StoreSession:
+        sid = request.cookies.get(self.cookie_name(app), "")
+        if not sid or len(sid) > 100:
+            return StoreSession()
+        row = get_store().execute(
+            "SELECT created, last_seen, data FROM sessions WHERE id_hash = ?", (_hash(sid),)
+        ).fetchone()
+        if row is None:
+            return StoreSession(expired=True)
+        idle, absolute = self._timeouts(app)
+        now = time.time()
+        if now - row["last_seen"] > idle or now - row["created"] > absolute:
+            get_store().execute("DELETE FROM sessions WHERE id_hash = ?", (_hash(sid),))
+            return StoreSession(expired=True)
+        try:
+            data = json.loads(row["data"])
+        except ValueError:
+            data = {}
+        return StoreSession(data, sid=sid, created=row["created"], last_seen=row["last_seen"])
+
+    def save_session(self, app: Flask, session: StoreSession, response: Response) -> None:
+        store = get_store()
+        name = self.cookie_name(app)
+        now = time.time()
+        self._purge(app, now)
+        if not session:
+            if session.sid:
+                store.execute("DELETE FROM sessions WHERE id_hash = ?", (_hash(session.sid),))
+                response.delete_cookie(name, path="/", secure=app.config["PORTAL_HTTPS"],
+                                       httponly=True, samesite="Lax")
+            return
+        new_cookie = False
+        if session.rotate or session.sid is None:
+            if session.sid:
+                store.execute("DELETE FROM sessions WHERE id_hash = ?", (_hash(session.sid),))
+            session.sid = secrets.token_urlsafe(32)
+            session.created = now
+            new_cookie = True
+        account_id = session.get("_user_id")
+        if session.modified or new_cookie:
+            store.execute(
+                "INSERT OR REPLACE INTO sessions (id_hash, account_id, created, last_seen, data)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (_hash(session.sid), int(account_id) if account_id else None, session.created,
+                 now, json.dumps(dict(session))),
+            )
+        elif now - session.last_seen > TOUCH_EVERY:
+            store.execute("UPDATE sessions SET last_seen = ? WHERE id_hash = ?",
+                          (now, _hash(session.sid)))
+        if new_cookie:
+            response.set_cookie(name, session.sid, path="/", httponly=True, samesite="Lax",
+                                secure=app.config["PORTAL_HTTPS"])
+        response.vary.add("Cookie")
+
+    def _purge(self, app: Flask, now: float) -> None:
+        if now - self._last_purge < PURGE_EVERY:
+            return
+        self._last_purge = now
+        idle, absolute = self._timeouts(app)
+        get_store().execute("DELETE FROM sessions WHERE last_seen < ? OR created < ?",
+                            (now - idle, now - absolute))
+
+
+def init_app(app: Flask) -> None:
+    app.session_interface = StoreSessionInterface()

@@ -1,0 +1,19 @@
+-- ledger_accounts: the accounts (konta) of the resident's premises, with the dates
+-- between which the resident may see them (account open and assignment overlap).
+-- params: resident
+-- columns: premises int, account int, account_no text, account_name text, account_kind text, opened date, closed date, assigned_from date, assigned_to date
+SELECT k.ID_LOK AS premises,
+       k.ID_KONTA AS account,
+       k.NR_KONTA AS account_no,
+       k.NAZWA_KONTA AS account_name,
+       k.RODZ_KONTA AS account_kind,
+       k.DATA_OTW AS opened,
+       k.DATA_ZAMK AS closed,
+       p.DATA_OD AS assigned_from,
+       p.DATA_DO AS assigned_to
+FROM PRZYDZIALY p
+JOIN KONTA k ON k.ID_LOK = p.ID_LOK
+WHERE p.ID_OS = :resident
+  AND (p.DATA_DO IS NULL OR k.DATA_OTW <= p.DATA_DO)
+  AND (k.DATA_ZAMK IS NULL OR k.DATA_ZAMK >= p.DATA_OD)
+ORDER BY k.ID_LOK, k.RODZ_KONTA, k.DATA_OTW
