@@ -33,6 +33,14 @@ def number(value: Decimal | None, places: int = 3) -> str:
     return format_decimal(value, format=pattern, locale=LOCALE).replace("-", "−")
 
 
+def rate(value: Decimal | None) -> str:
+    """A rate with two decimals, or up to four when the grosze have fractions."""
+    if value is None:
+        return "—"
+    places = 2 if value == value.quantize(Decimal("0.01")) else 4
+    return number(value.normalize() if places == 4 else value, places)
+
+
 def day(value: date | None) -> str:
     return format_date(value, "dd.MM.yyyy", locale=LOCALE) if value else "—"
 
@@ -53,6 +61,11 @@ def nrb(value: str | None) -> str:
     return " ".join([digits[:2]] + [digits[i:i + 4] for i in range(2, len(digits), 4)])
 
 
+def unit(value: str | None) -> str:
+    """Legacy ASCII units as people write them: m2 → m², m3 → m³."""
+    return {"m2": "m²", "m3": "m³"}.get(value or "", value or "")
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(money=money, number=number, day=day, moment=moment,
-                                 month_name=month_name, nrb=nrb)
+                                 month_name=month_name, nrb=nrb, unit=unit, rate=rate)

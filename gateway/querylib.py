@@ -82,13 +82,12 @@ def _scan(sql: str) -> tuple[str, list[str], list[str]]:
         elif sql.startswith("--", i):
             j = sql.find("\n", i)
             j = n if j < 0 else j
-            out.append(sql[i:j])
-            i = j
+            i = j  # comments are not sent to the server
         elif sql.startswith("/*", i):
             j = sql.find("*/", i + 2)
             if j < 0:
                 raise QueryError("unterminated comment")
-            out.append(sql[i:j + 2])
+            out.append(" ")
             i = j + 2
         elif sql.startswith("::", i):  # PostgreSQL cast, not a parameter
             out.append("::")
@@ -112,7 +111,8 @@ def _scan(sql: str) -> tuple[str, list[str], list[str]]:
                 raise QueryError("only one statement per file")
             out.append(ch)
             i += 1
-    return "".join(out).strip().rstrip(";").rstrip(), names, words
+    text = "\n".join(line.rstrip() for line in "".join(out).splitlines() if line.strip())
+    return text.rstrip(";").rstrip(), names, words
 
 
 def parse_query(name: str, text: str, path: Path, need_resident: bool) -> Query:

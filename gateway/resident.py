@@ -124,7 +124,9 @@ def _account_windows() -> dict[int, dict[str, Any]]:
     today = date.today()
     accounts: dict[int, dict[str, Any]] = {}
     for row in cached_rows("ledger_accounts"):
-        start = max(row["opened"], row["assigned_from"])
+        if row["first_entry"] is None:
+            continue  # an account with no documents at all has nothing to show
+        start = max(row["opened"], row["assigned_from"], date(row["first_entry"].year, 1, 1))
         end = min(d for d in (row["closed"], row["assigned_to"], today) if d is not None)
         if end < start:
             continue

@@ -1,7 +1,8 @@
 -- ledger_accounts: the accounts (konta) of the resident's premises, with the dates
--- between which the resident may see them (account open and assignment overlap).
+-- between which the resident may see them (account open and assignment overlap),
+-- and the date of the account's first entry (years before it have no data).
 -- params: resident
--- columns: premises int, account int, account_no text, account_name text, account_kind text, opened date, closed date, assigned_from date, assigned_to date
+-- columns: premises int, account int, account_no text, account_name text, account_kind text, opened date, closed date, assigned_from date, assigned_to date, first_entry date
 SELECT k.ID_LOK AS premises,
        k.ID_KONTA AS account,
        k.NR_KONTA AS account_no,
@@ -10,7 +11,8 @@ SELECT k.ID_LOK AS premises,
        k.DATA_OTW AS opened,
        k.DATA_ZAMK AS closed,
        p.DATA_OD AS assigned_from,
-       p.DATA_DO AS assigned_to
+       p.DATA_DO AS assigned_to,
+       (SELECT MIN(d.DATA_DOK) FROM DOKUMENTY d WHERE d.ID_KONTA = k.ID_KONTA) AS first_entry
 FROM PRZYDZIALY p
 JOIN KONTA k ON k.ID_LOK = p.ID_LOK
 WHERE p.ID_OS = :resident

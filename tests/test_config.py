@@ -1,0 +1,72 @@
+"""Settings: one clear line naming the key for every bad or missing value."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway.config import ConfigError, check_secret_key, load
+
+
+def write(tmp_path, text: str):
+    path = tmp_path / "config.ini"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_example_config_loads_with_every_default(tmp_path):
+    from gateway.config import PROJECT_DIR
+
+    settings = load(PROJECT_DIR / "config.example.ini")
+    assert settings["BILLING_CONNECTION"].startswith("sqlite:")
+    assert settings["SECURITY_IDLE_TIMEOUT_MINUTES"] == 30
+    assert settings["SECURITY_ABSOLUTE_TIMEOUT_HOURS"] == 12
+    assert settings["PORTAL_OFFICE"] == "dział czynszów i opłat, pokój nr 4"
+
+
+@pytest.mark.parametrize(("text", "key"), [
+    ("[portal]\n", "billing.connection"),
+    ("[billing]\nconnection = sqlite:x\nquery_timeout = abc\n", "billing.query_timeout"),
+    ("[billing]\nconnection = sqlite:x\n[server]\nport = 70000\n", "server.port"),
+    ("[billing]\nconnection = sqlite:x\n[portal]\nhttps = maybe\n", "portal.https"),
+    ("[billing]\nconnection = sqlite:x\ncolour = blue\n", "billing.colour"),
+])
+def test_bad_settings_name_the_key(tmp_path, text, key):
+    with pytest.raises(ConfigError) as info:
+        load(write(tmp_path, text))
+    assert str(info.value).startswith(key)
+    assert "\n" not in str(info.value)
+
+
+def test_missing_file_is_a_clear_error(tmp_path):
+    with pytest.raises(ConfigError, match="config file not found"):
+        load(tmp_path / "nope.ini")
+
+
+def test_gateway_config_variable_is_used(tmp_path, monkeypatch):
+    path = write(tmp_path, "[billing]\nconnection = sqlite:demo.db\n")
+    monkeypatch.setenv("GATEWAY_CONFIG", str(path))
+    settings = load(None)
+    # Relative paths are relative to the config file, not the working folder.
+    assert settings["BILLING_CONNECTION"] == f"sqlite:{tmp_path / 'demo.db'}"
+
+
+def test_polish_text_and_bom_are_read(tmp_path):
+    path = tmp_path / "config.ini"
+    path.write_bytes("\ufeff[billing]\nconnection = sqlite:x\n[portal]\n"
+                     "cooperative_name = SM „Łąkowa” w Żninie\n".encode())
+    assert load(path)["PORTAL_COOPERATIVE_NAME"] == "SM „Łąkowa” w Żninie"
+
+
+def test_secret_key_from_file_and_environment(tmp_path, monkeypatch):
+    (tmp_path / "key.txt").write_text("f" * 40 + "\n", encoding="utf-8")
+    path = write(tmp_path, "[billing]\nconnection = sqlite:x\n[portal]\n"
+                           "secret_key_file = key.txt\n")
+    assert load(path)["SECRET_KEY"] == "f" * 40
+    monkeypatch.setenv("GATEWAY_SECRET_KEY", "e" * 40)
+    assert load(path)["SECRET_KEY"] == "e" * 40
+
+
+@pytest.mark.parametrize("key", ["", "change-me", "short"])
+def test_default_or_short_secret_keys_are_refused(key):
+    with pytest.raises(ConfigError, match="portal.secret_key"):
+        check_secret_key(key)
