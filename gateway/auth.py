@@ -51,6 +51,15 @@ class PasswordChangeForm(FlaskForm):
         DataRequired("Powtórz nowe hasło."), Length(max=1024)])
 
 
+@login_manager.unauthorized_handler
+def _unauthorized():
+    """To the login form; say so when the session timed out or was ended elsewhere."""
+    expired = getattr(session, "expired", False)
+    flash("Sesja wygasła lub została zakończona. Zaloguj się ponownie." if expired
+          else login_manager.login_message, "message")
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
 @login_manager.user_loader
 def _load_account(account_id: str):
     account = accounts.by_id(account_id)

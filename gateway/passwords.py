@@ -95,7 +95,8 @@ def policy_problems(password: str, *, context: list[str], start_password_hash: s
         return ["Hasło składa się z powtarzających się znaków."]
     from zxcvbn import zxcvbn  # imported late: its dictionaries take a moment to load
 
-    result = zxcvbn(password[:100], user_inputs=context)
+    # zxcvbn raises ValueError above 72 characters; scoring a 72-character prefix is enough.
+    result = zxcvbn(password[:72], user_inputs=context)
     if result["score"] < 3:
         return ["Hasło jest zbyt łatwe do odgadnięcia (popularne słowo, sekwencja klawiszy "
                 "lub prosty wzór). Najlepiej użyć kilku niepowiązanych słów, np. "
