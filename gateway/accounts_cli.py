@@ -242,8 +242,31 @@ def backup(path: str) -> None:
     @clean_errors
     def run() -> None:
         app = _obj().app()
-        copy_store(app.config["STORE_PATH"], Path(path))
-        click.echo(f"Kopia magazynu kont zapisana: {path}")
+        summary = copy_store(app.config["STORE_PATH"], Path(path))
+        click.echo(f"Kopia magazynu kont zapisana: {path} "
+                   f"(kont: {summary['accounts']}, wersja schematu {summary['version']})")
+
+    run()
+
+
+@accounts.command()
+@click.argument("path", type=click.Path(dir_okay=False, exists=True))
+@click.option("--yes", is_flag=True, help="Bez pytania o potwierdzenie.")
+def restore(path: str, yes: bool) -> None:
+    """Put the backup PATH back as the accounts store (stop the portal first)."""
+    from .cli import clean_errors
+    from .store import restore as restore_store
+
+    @clean_errors
+    def run() -> None:
+        app = _obj().app()
+        target = app.config["STORE_PATH"]
+        if not yes:
+            click.confirm(f"Zastąpić magazyn kont {target} kopią {path}? Portal musi być "
+                          "zatrzymany", abort=True)
+        summary = restore_store(Path(path), target)
+        click.echo(f"Przywrócono magazyn kont z {path} (kont: {summary['accounts']}). "
+                   "Mieszkańcy logują się ponownie.")
 
     run()
 

@@ -12,6 +12,7 @@ dicts typed by the query's header: Decimal for money, date for dates.
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
 import sqlite3
 import threading
@@ -211,6 +212,8 @@ class BillingDB:
             cursor.execute(f"SET SESSION max_statement_time = {int(seconds)}")  # noqa: S608
             cursor.execute("SET SESSION TRANSACTION READ ONLY")
         else:
+            if self.dialect == "sqlite":  # SQLite through ODBC: this connection never writes
+                cursor.execute("PRAGMA query_only = ON")
             try:  # SQL_ATTR_QUERY_TIMEOUT: SQL Server and others honour it
                 conn.timeout = int(seconds)
             except Exception:  # noqa: BLE001 - unsupported attribute: the watchdog covers it
@@ -315,8 +318,8 @@ class BillingDB:
         """A trivial round trip (readiness); raises BillingUnavailable."""
         held, _ = self._acquire()
         try:
-            if self.embedded:
-                held.conn.execute("SELECT 1").fetchall()
+            if self.embedded:  # reads the schema page: a non-database file fails here
+                held.conn.execute("SELECT count(*) FROM sqlite_master").fetchall()
             else:
                 cursor = held.conn.cursor()
                 cursor.execute("SELECT 1" if self.dialect != "firebird"
@@ -326,6 +329,20 @@ class BillingDB:
         except Exception as exc:  # noqa: BLE001
             self.discard()
             raise BillingUnavailable(f"ping: {exc}", "unavailable") from None
+
+    def probe(self, timeout: float = 3.0) -> None:
+        """Readiness (/readyz): ping on a new connection with short timeouts.
+
+        This thread's own connection is left alone; the probe's is closed.
+        """
+        probe = copy.copy(self)
+        probe._local = threading.local()
+        probe.connect_timeout = max(1, min(int(timeout), self.connect_timeout))
+        probe.query_timeout = max(1, min(int(timeout), self.query_timeout))
+        try:
+            probe.ping()
+        finally:
+            probe.discard()
 
 
 @contextmanager

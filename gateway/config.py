@@ -205,7 +205,7 @@ def _secret_key(out: dict[str, Any], base_dir: Path) -> str:
     if out["PORTAL_SECRET_KEY_FILE"]:
         path = _resolve(out["PORTAL_SECRET_KEY_FILE"], base_dir)
         try:
-            return path.read_text(encoding="utf-8").strip()
+            return path.read_text(encoding="utf-8-sig").strip()  # Notepad adds a BOM
         except OSError as exc:
             raise ConfigError(f"portal.secret_key_file: cannot read {path}: "
                               f"{exc.strerror}") from None

@@ -16,6 +16,7 @@ from flask import Flask, current_app
 from flask_login import current_user
 
 from .billing import BillingDB
+from .config import ConfigError
 from .querylib import QuerySet
 
 
@@ -79,6 +80,9 @@ def init_app(app: Flask) -> None:
         reuse=app.config["BILLING_REUSE_CONNECTIONS"],
     )
     app.extensions["billing"] = db
+    if not app.config["PORTAL_QUERIES_DIR"].is_dir():
+        raise ConfigError(f"portal.queries_dir: folder not found: "
+                          f"{app.config['PORTAL_QUERIES_DIR']}")
     app.extensions["queries"] = QuerySet(app.config["PORTAL_QUERIES_DIR"], db.dialect,
                                          need_resident=True)
     ttl = app.config["CACHE_TTL_SECONDS"]
