@@ -1,0 +1,89 @@
+"""`gateway check`: what the IT admin runs after adapting queries/ to the real schema."""
+
+from __future__ import annotations
+
+import shutil
+
+from gateway import create_app
+from gateway.config import PROJECT_DIR
+
+
+def check(settings, *args: str):
+    from click.testing import CliRunner
+
+    from gateway.cli import Context, main
+
+    obj = Context(None)
+    obj._app = create_app(test_config=settings)
+    return CliRunner().invoke(main, ["check", *args], obj=obj, catch_exceptions=False)
+
+
+def copy_queries(tmp_path):
+    target = tmp_path / "queries"
+    shutil.copytree(PROJECT_DIR / "queries", target)
+    return target
+
+
+def test_check_passes_on_the_demo_database(settings):
+    result = check(settings)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    shipped = sorted(p.stem for p in (PROJECT_DIR / "queries").glob("*.sql"))
+    for name in shipped:
+        assert any(line.startswith(f"ok   {name}:") for line in lines), name
+    assert any(line.startswith("ok   staff/residents_directory:") for line in lines)
+    assert "FAIL" not in result.output
+
+
+def test_a_broken_query_fails_with_one_line_naming_it(settings, tmp_path):
+    folder = copy_queries(tmp_path)
+    path = folder / "rent_components.sql"
+    path.write_text(path.read_text(encoding="utf-8").replace("NALICZENIA n", "NALICZENIA_X n"),
+                    encoding="utf-8")
+    settings["portal.queries_dir"] = str(folder)
+    result = check(settings)
+    assert result.exit_code == 1
+    fails = [line for line in result.output.splitlines() if line.startswith("FAIL")]
+    assert len(fails) == 1 and fails[0].startswith("FAIL rent_components:")
+    assert "Traceback" not in result.output
+    # The other queries still ran and passed.
+    assert "ok   ledger_summary:" in result.output
+
+
+def test_a_missing_promised_column_fails(settings, tmp_path):
+    folder = copy_queries(tmp_path)
+    path = folder / "virtual_accounts.sql"
+    path.write_text(path.read_text(encoding="utf-8").replace("w.NRB AS nrb", "w.NRB AS numer"),
+                    encoding="utf-8")
+    settings["portal.queries_dir"] = str(folder)
+    result = check(settings)
+    assert result.exit_code == 1
+    assert "FAIL virtual_accounts:" in result.output and "nrb" in result.output
+
+
+def test_a_query_that_writes_is_refused_before_anything_runs(settings, tmp_path):
+    folder = copy_queries(tmp_path)
+    path = folder / "resident_profile.sql"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("SELECT o.ID_OS", "DELETE FROM OSOBY WHERE ID_OS = :resident; "
+                                 "SELECT o.ID_OS"), encoding="utf-8")
+    settings["portal.queries_dir"] = str(folder)
+    from click.testing import CliRunner
+
+    from gateway.cli import main
+
+    config = tmp_path / "config.ini"
+    lines = ["[billing]", f"connection = {settings['billing.connection']}", "[portal]",
+             f"queries_dir = {folder}", "[store]", f"path = {tmp_path / 's.sqlite3'}",
+             "[logging]", f"dir = {tmp_path / 'log'}"]
+    config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["--config", str(config), "check"])
+    assert result.exit_code == 2
+    assert result.output.strip().startswith("błąd: resident_profile:")
+
+
+def test_check_reports_an_unreachable_database(settings, tmp_path):
+    settings["billing.connection"] = f"sqlite:{tmp_path / 'missing.sqlite3'}"
+    result = check(settings)
+    assert result.exit_code == 1
+    assert result.output.startswith("FAIL connection:")
