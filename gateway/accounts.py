@@ -251,13 +251,12 @@ def authenticate(login: str, password: str, address: str | None) -> tuple[Accoun
     if account.start_expired:
         audit.record("login_expired", account.login)
         return None, "expired"
-    updates = "failures = 0, first_failure = NULL, locked_until = NULL, last_login = ?"
-    values: list = [utcnow().isoformat()]
-    if ph.check_needs_rehash(account.password_hash):
-        updates += ", password_hash = ?"
-        values.append(ph.hash(password))
-    get_store().execute(f"UPDATE accounts SET {updates} WHERE id = ?",  # noqa: S608 - fixed text
-                        (*values, account.id))
+    get_store().execute(
+        "UPDATE accounts SET failures = 0, first_failure = NULL, locked_until = NULL,"
+        " last_login = ? WHERE id = ?", (utcnow().isoformat(), account.id))
+    if ph.check_needs_rehash(account.password_hash):  # parameters raised since it was made
+        get_store().execute("UPDATE accounts SET password_hash = ? WHERE id = ?",
+                            (ph.hash(password), account.id))
     audit.record("login_ok", account.login)
     return by_id(account.id), "ok"
 

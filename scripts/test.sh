@@ -26,9 +26,41 @@ for _ in $(seq 1 30); do
   sleep 1
 done
 
+# Test access to the servers. The tests connect over TCP as postgres / root without a
+# password (how CI machines are set up). Where a fresh install refuses that, a test admin
+# account gets a new random password and its ODBC string goes to var/test-servers.env,
+# which tests/backends.py reads (GATEWAY_TEST_POSTGRESQL / GATEWAY_TEST_MARIADB override it).
+ACCESS="$ROOT/var/test-servers.env"
+mkdir -p "$ROOT/var"
+( umask 077; : > "$ACCESS" )
+new_password() { od -An -N18 -tx1 /dev/urandom | tr -d ' \n'; }
+if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null \
+   && ! psql -h 127.0.0.1 -p 5432 -U postgres -w -d postgres -Atc 'SELECT 1' >/dev/null 2>&1; then
+  echo ">> PostgreSQL refuses postgres without a password: using role portal_test_admin"
+  pw="$(new_password)"
+  (cd / && as_root runuser -u postgres -- psql -q -v ON_ERROR_STOP=1 -d postgres \
+     -c "DO \$\$BEGIN CREATE ROLE portal_test_admin; EXCEPTION WHEN duplicate_object THEN NULL; END\$\$" \
+     -c "ALTER ROLE portal_test_admin LOGIN CREATEDB CREATEROLE PASSWORD '$pw'" \
+     -c "GRANT pg_signal_backend TO portal_test_admin") \
+  && echo "GATEWAY_TEST_POSTGRESQL=DRIVER={PostgreSQL Unicode};SERVER=127.0.0.1;PORT=5432;UID=portal_test_admin;PWD=$pw" >> "$ACCESS"
+fi
+if (exec 3<>/dev/tcp/127.0.0.1/3306) 2>/dev/null \
+   && ! mariadb -h 127.0.0.1 -P 3306 -u root -e 'SELECT 1' >/dev/null 2>&1; then
+  echo ">> MariaDB refuses root without a password: using user portal_test_admin"
+  pw="$(new_password)"
+  sql=""
+  for host in 127.0.0.1 localhost; do
+    sql+="CREATE USER IF NOT EXISTS 'portal_test_admin'@'$host'; "
+    sql+="ALTER USER 'portal_test_admin'@'$host' IDENTIFIED BY '$pw'; "
+    sql+="GRANT ALL PRIVILEGES ON *.* TO 'portal_test_admin'@'$host' WITH GRANT OPTION; "
+  done
+  as_root mariadb -e "$sql" \
+  && echo "GATEWAY_TEST_MARIADB=DRIVER={MariaDB Unicode};SERVER=127.0.0.1;PORT=3306;UID=portal_test_admin;PWD=$pw;CHARSET=utf8mb4" >> "$ACCESS"
+fi
+
 # A private odbcinst.ini: Debian's turns on psqlODBC's CommLog (a log file per process).
 mkdir -p "$ROOT/var/odbc"
-sed 's/^CommLog=1/CommLog=0/' /etc/odbcinst.ini > "$ROOT/var/odbc/odbcinst.ini"
+sed 's/^\(\s*CommLog\s*=\s*\)1\s*$/\10/' /etc/odbcinst.ini > "$ROOT/var/odbc/odbcinst.ini"
 export ODBCSYSINI="$ROOT/var/odbc"
 
 # axe-core for the accessibility checks (from the npm registry, loaded by the tests).

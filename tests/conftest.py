@@ -20,6 +20,7 @@ from gateway import create_app
 ROOT = Path(__file__).resolve().parent.parent
 STRONG_PASSWORD = "zielona łąka nad Wartą o świcie"
 DEMO = {"premises": 120, "years": 3, "seed": 7}
+pytest_plugins = ["backends"]  # billing backends: SQLite, SQLite/PostgreSQL/MariaDB via ODBC
 
 
 def pytest_configure(config: pytest.Config) -> None:
