@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template
+from flask import Flask, g, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -36,6 +36,8 @@ RETRY_AFTER = "30"
 def render_error(status: int, detail: str | None = None, incident: str | None = None):
     """Render `errors/<status>.html`, else `errors/error.html`."""
     title, message = MESSAGES.get(status, MESSAGES[500])
+    if status >= 500:
+        g.server_error = True  # the layout then leaves the billing database alone
     body = render_template([f"errors/{status}.html", "errors/error.html"], status=status,
                            title=title, message=detail or message, incident=incident)
     headers = {"Retry-After": RETRY_AFTER} if status == 503 else {}

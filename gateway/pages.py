@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, make_response, redirect, render_template, request
+from flask import Blueprint, g, make_response, redirect, render_template, request
 from flask_login import login_required
 
 from . import resident
@@ -98,6 +98,10 @@ def _layout() -> dict[str, Any]:
 
         if not current_user.is_authenticated or current_user.must_change:
             return None
+        if g.get("server_error"):
+            # A 5xx page never asks the billing database again: it may be the very
+            # thing that is down or slow (a second wait), or the cause of the error.
+            return current_user.login
         try:
             return resident.display_name() or current_user.login
         except BillingUnavailable:

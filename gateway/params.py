@@ -38,7 +38,7 @@ class ParamError(Exception):
 
 def _int(label: str, low: int, high: int) -> Callable[[str], int]:
     def parse(raw: str) -> int:
-        if not re.fullmatch(r"\d{1,9}", raw):
+        if not re.fullmatch(r"[0-9]{1,9}", raw):  # ASCII only: \d takes '٢٠٢٥' too
             raise ParamError(f"{label}: podaj liczbę.")
         value = int(raw)
         if not low <= value <= high:

@@ -14,10 +14,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from flask import abort
-
 from . import params as P
-from .data import cached_rows, rows
+from .data import cached_rows, forget_resident, rows
 
 KINDS = {"M": "Lokal mieszkalny", "G": "Garaż", "U": "Lokal użytkowy"}
 READING_KINDS = {"O": "odczyt", "S": "szacunek (odczyt szacunkowy)", "W": "wymiana licznika"}
@@ -40,6 +38,19 @@ def _missing(ctx: dict[str, Any], what: str) -> tuple[dict[str, Any], int]:
     return _stamp(dict(ctx, missing=True)), 404
 
 
+def _gone(ctx: dict[str, Any], what: str) -> tuple[dict[str, Any], int]:
+    """A period the (cached) lists offered but the scoped data query no longer has.
+
+    The billing data changed (an assignment ended, a document was withdrawn):
+    the resident's cached lists are stale, so drop them; the next page offers
+    only what exists. This page shows the form and no data (404).
+    """
+    from flask_login import current_user
+
+    forget_resident(current_user.resident)
+    return _missing(ctx, f"{what} (no data)")
+
+
 def premises_label(row: dict[str, Any]) -> str:
     address = f"{row['street']} {row['house_no']}"
     if row["kind"] == "M":
@@ -49,11 +60,11 @@ def premises_label(row: dict[str, Any]) -> str:
     return f"{KINDS.get(row['kind'], 'Lokal')} {row['register_no']}, {address}"
 
 
-def assignments() -> list[dict[str, Any]]:
+def assignments(fresh: bool = False) -> list[dict[str, Any]]:
     """Every assignment, active first, each with its label and an `active` flag."""
     today = date.today()
     out = []
-    for row in cached_rows("resident_premises"):
+    for row in (rows if fresh else cached_rows)("resident_premises"):
         item = dict(row, label=premises_label(row), kind_name=KINDS.get(row["kind"], "Lokal"),
                     active=row["date_to"] is None or row["date_to"] >= today)
         out.append(item)
@@ -87,7 +98,11 @@ def display_name() -> str | None:
 # ---- pages -------------------------------------------------------------------
 
 def personal_page() -> tuple[dict[str, Any], int]:
-    return _stamp({"person": profile(), "assignments": assignments()}), 200
+    # Read now, not from the cache: this page's data *is* the profile and the
+    # assignments, and "Stan na …" promises them as of this moment.
+    person = rows("resident_profile")
+    return _stamp({"person": person[0] if person else None,
+                   "assignments": assignments(fresh=True)}), 200
 
 
 def rent_page() -> tuple[dict[str, Any], int]:
@@ -112,6 +127,8 @@ def rent_page() -> tuple[dict[str, Any], int]:
         return _missing(ctx, f"lokal={lokal} rok={rok} miesiac={miesiac}")
     date_from, date_to = P.month_range(rok, miesiac)
     components = rows("rent_components", premises=lokal, date_from=date_from, date_to=date_to)
+    if not components:
+        return _gone(ctx, f"lokal={lokal} rok={rok} miesiac={miesiac}")
     net = sum((c["amount"] for c in components), ZERO)
     vat = sum((c["vat"] or ZERO for c in components), ZERO)
     ctx.update(components=components, net=net, vat=vat, total=net + vat,
@@ -162,7 +179,7 @@ def ledger_page(details: bool = False) -> tuple[dict[str, Any], int]:
     found = rows("ledger_summary", account=account["account"], date_from=date_from,
                  date_to=date_to)
     if not found:
-        abort(404)
+        return _gone(ctx, f"konto={account['account']} rok={rok}")
     summary = dict(found[0])
     for key in ("opening", "debit", "credit"):
         summary[key] = summary[key] or ZERO
@@ -209,6 +226,8 @@ def readings_page() -> tuple[dict[str, Any], int]:
     date_from, date_to = P.year_range(rok)
     readings = rows("meter_readings", premises=lokal, medium=medium, date_from=date_from,
                     date_to=date_to)
+    if not readings:
+        return _gone(ctx, f"lokal={lokal} medium={medium} rok={rok}")
     for row in readings:
         row["kind_name"] = READING_KINDS.get(row["reading_kind"], row["reading_kind"])
     ctx["readings"] = readings
@@ -232,6 +251,8 @@ def settlements_page() -> tuple[dict[str, Any], int]:
     date_from, date_to = P.year_range(rok)
     found = rows("settlements", account=account["account"], date_from=date_from,
                  date_to=date_to)
+    if not found:
+        return _gone(ctx, f"konto={account['account']} rok={rok}")
     ctx["settlements"] = found
     ctx["balance"] = sum((s["difference"] for s in found), ZERO)
     return _stamp(ctx), 200

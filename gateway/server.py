@@ -81,7 +81,9 @@ def waitress_options(app: Flask) -> dict[str, Any]:
         host=cfg["SERVER_HOST"], port=cfg["SERVER_PORT"], threads=cfg["SERVER_THREADS"],
         connection_limit=limit,
         channel_timeout=cfg["SERVER_CHANNEL_TIMEOUT"],
-        max_request_body_size=cfg["SERVER_MAX_REQUEST_BODY"],
+        # Larger than the app's own limit (MAX_CONTENT_LENGTH), so an oversized form
+        # gets the portal's Polish 413 page with its headers, not waitress's text.
+        max_request_body_size=max(2 * 1024 * 1024, 2 * cfg["SERVER_MAX_REQUEST_BODY"]),
         url_scheme=cfg["SERVER_URL_SCHEME"],
         ident="",  # no Server header naming the software
         clear_untrusted_proxy_headers=True,

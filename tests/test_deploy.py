@@ -239,11 +239,15 @@ def test_waitress_options_come_from_server_settings(tmp_path):
         "server.max_request_body": "20000", "server.trusted_proxy": "10.0.0.5",
         "server.trusted_proxy_headers": "X-Forwarded-For, X-Forwarded-Proto",
         "server.url_scheme": "https"})
-    options = server.waitress_options(create_app(config))
+    app = create_app(config)
+    assert app.config["MAX_CONTENT_LENGTH"] == 20000
+    options = server.waitress_options(app)
     assert options == {
         "host": "0.0.0.0",  # noqa: S104
         "port": 8443, "threads": 12, "connection_limit": 300,
-        "channel_timeout": 45, "max_request_body_size": 20000, "url_scheme": "https",
+        # waitress's own cap sits above the app's, so the app answers 413 in Polish
+        "channel_timeout": 45, "max_request_body_size": 2 * 1024 * 1024,
+        "url_scheme": "https",
         "ident": "", "clear_untrusted_proxy_headers": True, "asyncore_use_poll": True,
         "trusted_proxy": "10.0.0.5", "trusted_proxy_count": 1,
         "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"}}
