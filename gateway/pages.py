@@ -29,7 +29,9 @@ def _render(template: str, build: Callable[[], tuple[dict[str, Any], int]]):
     try:
         context, status = build()
     except ParamError as exc:
-        return render_template(template, form_error=str(exc), invalid=True), 400
+        # No data variables at all: the template shows only the error.
+        return render_template(template, form_error=str(exc), invalid=True, components=None,
+                               readings=None, settlements=None, summary=None), 400
     return render_template(template, **context), status
 
 

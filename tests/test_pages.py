@@ -652,7 +652,8 @@ def expected_readings(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
     return [{"Data": dmy(r["DATA_ODCZ"]), "Dokument": r["NR_DOK"], "Nr licznika": r["NR_FABR"],
              "Miejsce": r["MIEJSCE"] or "—", "Stan poprzedni": num(r["STAN_POPRZ"]),
              "Stan obecny": num(r["STAN_AKT"]),
-             "Zużycie": f"{num(r['ZUZYCIE'])} {unit(r['JEDN'])}",
+             "Zużycie": (f"{num(r['ZUZYCIE'])} {unit(r['JEDN'])}"
+                         if r["ZUZYCIE"] is not None else "—"),
              "Rodzaj": READING_KINDS[r["RODZ_ODCZ"]]} for r in rows]
 
 
@@ -729,7 +730,8 @@ def expected_settlements(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
         out.append({"Dokument": f"{r['NR_DOK']} z dnia {dmy(r['DATA_ROZL'])}",
                     "Medium": r["NAZWA_MED"],
                     "Okres": f"{dmy(r['OKRES_OD'])} – {dmy(r['OKRES_DO'])}",
-                    "Zużycie": f"{num(r['ZUZYCIE'])} {unit(r['JEDN'])}",
+                    "Zużycie": (f"{num(r['ZUZYCIE'])} {unit(r['JEDN'])}"
+                         if r["ZUZYCIE"] is not None else "—"),
                     "Zaliczki": pln(r["ZALICZKI"]), "Koszt": pln(r["KOSZT"]),
                     "Różnica": pln(diff), "Wynik": verdict})
     return out
