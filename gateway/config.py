@@ -188,6 +188,7 @@ def parse_settings(raw: Mapping[str, Any], base_dir: Path) -> dict[str, Any]:
         out[setting.flask_key] = value
     if not out["BILLING_CONNECTION"]:
         raise ConfigError("billing.connection: required setting is empty")
+    _check_guess_rate(out)
     out["SECRET_KEY"] = _secret_key(out, base_dir)
     for key, default in (("PORTAL_QUERIES_DIR", "queries"), ("PORTAL_TEMPLATES_DIR", "templates")):
         out[key] = _resolve(out[key] or str(PROJECT_DIR / default), base_dir)
@@ -195,6 +196,21 @@ def parse_settings(raw: Mapping[str, Any], base_dir: Path) -> dict[str, Any]:
     out["LOGGING_DIR"] = _resolve(out["LOGGING_DIR"], base_dir)
     out["BILLING_CONNECTION"] = _resolve_sqlite(out["BILLING_CONNECTION"], base_dir)
     return out
+
+
+MAX_GUESSES_PER_HOUR = 100
+
+
+def _check_guess_rate(out: dict[str, Any]) -> None:
+    """An attacker gets max_failures tries per lockout: never more than 100 an hour."""
+    cycles = -(-60 // out["SECURITY_LOCKOUT_MINUTES"])  # lockouts that fit in an hour
+    tries = out["SECURITY_MAX_FAILURES"] * cycles
+    if tries > MAX_GUESSES_PER_HOUR:
+        raise ConfigError(
+            f"security.max_failures: {out['SECURITY_MAX_FAILURES']} failures per "
+            f"{out['SECURITY_LOCKOUT_MINUTES']}-minute lockout allow {tries} password guesses "
+            f"an hour; lower it or lengthen security.lockout_minutes "
+            f"(at most {MAX_GUESSES_PER_HOUR} an hour)")
 
 
 def _secret_key(out: dict[str, Any], base_dir: Path) -> str:

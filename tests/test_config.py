@@ -70,3 +70,20 @@ def test_secret_key_from_file_and_environment(tmp_path, monkeypatch):
 def test_default_or_short_secret_keys_are_refused(key):
     with pytest.raises(ConfigError, match="portal.secret_key"):
         check_secret_key(key)
+
+
+@pytest.mark.parametrize(("failures", "lockout", "ok"), [
+    ("10", "15", True),    # the defaults: at most 40 guesses an hour
+    ("100", "60", True),   # exactly the ceiling
+    ("50", "15", False),   # 200 an hour
+    ("20", "5", False),    # 240 an hour
+])
+def test_lockout_settings_never_allow_more_than_100_guesses_an_hour(tmp_path, failures,
+                                                                     lockout, ok):
+    path = write(tmp_path, f"[billing]\nconnection = sqlite:x\n[security]\n"
+                           f"max_failures = {failures}\nlockout_minutes = {lockout}\n")
+    if ok:
+        load(path)
+    else:
+        with pytest.raises(ConfigError, match="^security.max_failures: .* guesses an hour"):
+            load(path)
