@@ -1,0 +1,1 @@
+"""The demo billing database: schema.sql and its deterministic generator (generate.build)."""
