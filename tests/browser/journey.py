@@ -160,8 +160,11 @@ def run_journey(portal: Portal, office: Any, e: Expected) -> None:
     assert cell_texts(rows, 1) == [r["doc"] for r in readings]
     assert cell_texts(rows, 2) == [r["meter"] for r in readings]
     for shown, reading in zip(cell_texts(rows, 6), readings, strict=True):
-        assert shown.startswith(reading["consumption"] + "\u00a0") or shown.startswith(
-            reading["consumption"] + " "), (shown, reading)
+        if reading["consumption"] == "—":  # a first reading of a new meter: no consumption
+            assert shown == "—", (shown, reading)
+        else:
+            assert shown.startswith(reading["consumption"] + "\u00a0") or shown.startswith(
+                reading["consumption"] + " "), (shown, reading)
     portal.arrive("media-odczyty")
 
     # -- Media rozliczenia: another year -----------------------------------------------------
