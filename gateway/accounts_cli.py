@@ -7,7 +7,9 @@ audited with the operator's OS user name.
 from __future__ import annotations
 
 import csv
+import functools
 import json
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,23 @@ def _obj():
     from .cli import Context
 
     return click.get_current_context().find_object(Context)
+
+
+def staff_command(func: Callable[..., None]) -> Callable[..., None]:
+    """Run a command in the app context; expected errors become one line and an exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        from .cli import clean_errors
+
+        @clean_errors
+        def run() -> None:
+            with _obj().app().app_context():
+                func(*args, **kwargs)
+
+        run()
+
+    return wrapper
 
 
 def _describe(account: Account) -> dict[str, Any]:
@@ -69,50 +88,33 @@ def accounts() -> None:
 @click.option("--login", default=None, help="Własny login (domyślnie wygenerowany).")
 @click.option("--json", "as_json", is_flag=True, help="Wynik jako obiekt JSON.")
 @click.option("--no-check", is_flag=True, help="Nie sprawdzaj mieszkańca w bazie rozliczeniowej.")
+@staff_command
 def create(resident: str, login: str | None, as_json: bool, no_check: bool) -> None:
     """Create an account for RESIDENT (number in the billing database)."""
-    from .cli import clean_errors, fail
+    from .cli import fail
 
-    @clean_errors
-    def run() -> None:
-        with _obj().app().app_context():
-            if not no_check and not any(str(r["resident"]) == resident
-                                        for r in _resident_directory()):
-                fail(f"nie ma mieszkańca o numerze {resident!r} z przydziałem lokalu",
-                     EXIT_NOT_FOUND)
-            account, start = acc.create(resident, login)
-            _slip(account, start, as_json)
-
-    run()
+    if not no_check and not any(str(r["resident"]) == resident
+                                for r in _resident_directory()):
+        fail(f"nie ma mieszkańca o numerze {resident!r} z przydziałem lokalu",
+             EXIT_NOT_FOUND)
+    account, start = acc.create(resident, login)
+    _slip(account, start, as_json)
 
 
 @accounts.command()
 @click.argument("login")
 @click.option("--json", "as_json", is_flag=True, help="Wynik jako obiekt JSON.")
+@staff_command
 def reset(login: str, as_json: bool) -> None:
     """Issue a new start password for LOGIN; ends all its sessions."""
-    from .cli import clean_errors
-
-    @clean_errors
-    def run() -> None:
-        with _obj().app().app_context():
-            account, start = acc.reset(login)
-            _slip(account, start, as_json)
-
-    run()
+    account, start = acc.reset(login)
+    _slip(account, start, as_json)
 
 
-def _simple(action, message: str):
+def _simple(action: Callable[[str], Account], message: str) -> Callable[[str], None]:
+    @staff_command
     def command(login: str) -> None:
-        from .cli import clean_errors
-
-        @clean_errors
-        def run() -> None:
-            with _obj().app().app_context():
-                account = action(login)
-                click.echo(message.format(login=account.login))
-
-        run()
+        click.echo(message.format(login=action(login).login))
 
     return command
 
@@ -126,46 +128,34 @@ accounts.command("unlock", help="Unlock LOGIN and clear its failed-login counter
 @accounts.command()
 @click.argument("login")
 @click.option("--json", "as_json", is_flag=True)
+@staff_command
 def show(login: str, as_json: bool) -> None:
     """Show one account (never its password)."""
-    from .cli import clean_errors
-
-    @clean_errors
-    def run() -> None:
-        with _obj().app().app_context():
-            info = _describe(acc.require(login))
-            if as_json:
-                click.echo(json.dumps(info, ensure_ascii=False))
-            else:
-                for key, value in info.items():
-                    click.echo(f"{key:16} {value}")
-
-    run()
+    info = _describe(acc.require(login))
+    if as_json:
+        click.echo(json.dumps(info, ensure_ascii=False))
+    else:
+        for key, value in info.items():
+            click.echo(f"{key:16} {value}")
 
 
 @accounts.command("list")
 @click.option("--locked", is_flag=True, help="Tylko zablokowane.")
 @click.option("--never-logged-in", is_flag=True, help="Tylko te, które nigdy się nie logowały.")
 @click.option("--json", "as_json", is_flag=True)
+@staff_command
 def list_accounts(locked: bool, never_logged_in: bool, as_json: bool) -> None:
     """List accounts."""
-    from .cli import clean_errors
-
-    @clean_errors
-    def run() -> None:
-        with _obj().app().app_context():
-            found = [_describe(a) for a in acc.listing(locked, never_logged_in)]
-            if as_json:
-                click.echo(json.dumps(found, ensure_ascii=False))
-                return
-            for a in found:
-                state = "zablokowane" if a["locked"] else \
-                    "hasło startowe" if a["must_change"] else "aktywne"
-                click.echo(f"{a['login']:24} mieszkaniec {a['resident']:>8}  {state:16} "
-                           f"ostatnie logowanie: {a['last_login'] or 'nigdy'}")
-            click.echo(f"Razem: {len(found)}")
-
-    run()
+    found = [_describe(a) for a in acc.listing(locked, never_logged_in)]
+    if as_json:
+        click.echo(json.dumps(found, ensure_ascii=False))
+        return
+    for a in found:
+        state = "zablokowane" if a["locked"] else \
+            "hasło startowe" if a["must_change"] else "aktywne"
+        click.echo(f"{a['login']:24} mieszkaniec {a['resident']:>8}  {state:16} "
+                   f"ostatnie logowanie: {a['last_login'] or 'nigdy'}")
+    click.echo(f"Razem: {len(found)}")
 
 
 @accounts.command()
@@ -173,43 +163,37 @@ def list_accounts(locked: bool, never_logged_in: bool, as_json: bool) -> None:
               help="Dla wszystkich mieszkańców z aktywnym przydziałem i bez konta.")
 @click.option("--out", "out", default="startowe", show_default=True, metavar="PREFIX",
               help="Pliki wynikowe: PREFIX.txt (kartki do wydruku) i PREFIX.csv.")
+@staff_command
 def issue(all_: bool, out: str) -> None:
     """Create start credentials for every active resident without an account."""
-    from .cli import clean_errors
+    directory = _resident_directory()
+    names: dict[str, dict[str, Any]] = {}
+    for row in directory:
+        if row["active"]:
+            names.setdefault(str(row["resident"]), row)
+    todo = [r for r in names if acc.by_resident(r) is None]
+    txt, csv_path = Path(f"{out}.txt"), Path(f"{out}.csv")
+    with txt.open("w", encoding="utf-8") as slips, \
+            csv_path.open("w", encoding="utf-8-sig", newline="") as table:
+        writer = csv.writer(table, delimiter=";")
+        writer.writerow(["mieszkaniec", "nazwa", "adres", "login", "haslo_startowe",
+                         "wazne_do"])
+        with click.progressbar(todo, label="Zakładanie kont", file=None) as bar:
+            for resident in bar:
+                account, start = acc.create(resident)
+                row = names[resident]
+                name = _name(row)
+                address = _address(row)
+                expires = account.start_expires.date().isoformat() \
+                    if account.start_expires else ""
+                writer.writerow([resident, name, address, account.login, start,
+                                 expires])
+                slips.write(_slip_text(name, address, account.login, start, expires))
+    from . import audit
 
-    @clean_errors
-    def run() -> None:
-        with _obj().app().app_context():
-            directory = _resident_directory()
-            names: dict[str, dict[str, Any]] = {}
-            for row in directory:
-                if row["active"]:
-                    names.setdefault(str(row["resident"]), row)
-            todo = [r for r in names if acc.by_resident(r) is None]
-            txt, csv_path = Path(f"{out}.txt"), Path(f"{out}.csv")
-            with txt.open("w", encoding="utf-8") as slips, \
-                    csv_path.open("w", encoding="utf-8-sig", newline="") as table:
-                writer = csv.writer(table, delimiter=";")
-                writer.writerow(["mieszkaniec", "nazwa", "adres", "login", "haslo_startowe",
-                                 "wazne_do"])
-                with click.progressbar(todo, label="Zakładanie kont", file=None) as bar:
-                    for resident in bar:
-                        account, start = acc.create(resident)
-                        row = names[resident]
-                        name = _name(row)
-                        address = _address(row)
-                        expires = account.start_expires.date().isoformat() \
-                            if account.start_expires else ""
-                        writer.writerow([resident, name, address, account.login, start,
-                                         expires])
-                        slips.write(_slip_text(name, address, account.login, start, expires))
-            from . import audit
-
-            audit.record("staff_issue", None, detail=f"created={len(todo)}")
-            click.echo(f"Założono {len(todo)} kont. Kartki: {txt}, tabela: {csv_path}. "
-                       "Pliki zawierają hasła: wydrukuj i usuń.")
-
-    run()
+    audit.record("staff_issue", None, detail=f"created={len(todo)}")
+    click.echo(f"Założono {len(todo)} kont. Kartki: {txt}, tabela: {csv_path}. "
+               "Pliki zawierają hasła: wydrukuj i usuń.")
 
 
 def _name(row: dict[str, Any]) -> str:
@@ -234,41 +218,35 @@ def _slip_text(name: str, address: str, login: str, start: str, expires: str) ->
 
 @accounts.command()
 @click.argument("path", type=click.Path(dir_okay=False))
+@staff_command
 def backup(path: str) -> None:
     """Copy the accounts store to PATH (safe while the portal runs)."""
-    from .cli import clean_errors
+    from flask import current_app
+
     from .store import backup as copy_store
 
-    @clean_errors
-    def run() -> None:
-        app = _obj().app()
-        summary = copy_store(app.config["STORE_PATH"], Path(path))
-        click.echo(f"Kopia magazynu kont zapisana: {path} "
-                   f"(kont: {summary['accounts']}, wersja schematu {summary['version']})")
-
-    run()
+    summary = copy_store(current_app.config["STORE_PATH"], Path(path))
+    click.echo(f"Kopia magazynu kont zapisana: {path} "
+               f"(kont: {summary['accounts']}, wersja schematu {summary['version']})")
 
 
 @accounts.command()
 @click.argument("path", type=click.Path(dir_okay=False, exists=True))
 @click.option("--yes", is_flag=True, help="Bez pytania o potwierdzenie.")
+@staff_command
 def restore(path: str, yes: bool) -> None:
     """Put the backup PATH back as the accounts store (stop the portal first)."""
-    from .cli import clean_errors
+    from flask import current_app
+
     from .store import restore as restore_store
 
-    @clean_errors
-    def run() -> None:
-        app = _obj().app()
-        target = app.config["STORE_PATH"]
-        if not yes:
-            click.confirm(f"Zastąpić magazyn kont {target} kopią {path}? Portal musi być "
-                          "zatrzymany", abort=True)
-        summary = restore_store(Path(path), target)
-        click.echo(f"Przywrócono magazyn kont z {path} (kont: {summary['accounts']}). "
-                   "Mieszkańcy logują się ponownie.")
-
-    run()
+    target = current_app.config["STORE_PATH"]
+    if not yes:
+        click.confirm(f"Zastąpić magazyn kont {target} kopią {path}? Portal musi być "
+                      "zatrzymany", abort=True)
+    summary = restore_store(Path(path), target)
+    click.echo(f"Przywrócono magazyn kont z {path} (kont: {summary['accounts']}). "
+               "Mieszkańcy logują się ponownie.")
 
 
 @click.group()
@@ -279,38 +257,32 @@ def residents() -> None:
 @residents.command()
 @click.argument("text")
 @click.option("--json", "as_json", is_flag=True, help="Wynik jako lista obiektów JSON.")
+@staff_command
 def find(text: str, as_json: bool) -> None:
     """Find residents by name, address, premises number or resident number."""
-    from .cli import clean_errors
     from .passwords import fold
-
-    @clean_errors
-    def run() -> None:
-        with _obj().app().app_context():
-            needle = fold(text.strip())
-            found: dict[str, dict[str, Any]] = {}
-            for row in _resident_directory():
-                name, address = _name(row), _address(row)
-                haystack = fold(" ".join([str(row["resident"]), name, address,
-                                           row["register_no"] or ""]))
-                if needle and needle in haystack:
-                    item = found.setdefault(str(row["resident"]), {
-                        "resident": row["resident"], "name": name, "address": address,
-                        "premises": [], "active": False,
-                        "account": None})
-                    item["premises"].append(row["register_no"])
-                    item["active"] = item["active"] or bool(row["active"])
-            for resident, item in found.items():
-                account = acc.by_resident(resident)
-                item["account"] = account.login if account else None
-            if as_json:
-                click.echo(json.dumps(list(found.values()), ensure_ascii=False))
-                return
-            for item in found.values():
-                click.echo(f"{item['resident']:>8}  {item['name']:40} {item['address']:40} "
-                           f"{'aktywny' if item['active'] else 'były'}  "
-                           f"konto: {item['account'] or '—'}")
-            if not found:
-                click.echo("Nie znaleziono.")
-
-    run()
+    needle = fold(text.strip())
+    found: dict[str, dict[str, Any]] = {}
+    for row in _resident_directory():
+        name, address = _name(row), _address(row)
+        haystack = fold(" ".join([str(row["resident"]), name, address,
+                                   row["register_no"] or ""]))
+        if needle and needle in haystack:
+            item = found.setdefault(str(row["resident"]), {
+                "resident": row["resident"], "name": name, "address": address,
+                "premises": [], "active": False,
+                "account": None})
+            item["premises"].append(row["register_no"])
+            item["active"] = item["active"] or bool(row["active"])
+    for resident, item in found.items():
+        account = acc.by_resident(resident)
+        item["account"] = account.login if account else None
+    if as_json:
+        click.echo(json.dumps(list(found.values()), ensure_ascii=False))
+        return
+    for item in found.values():
+        click.echo(f"{item['resident']:>8}  {item['name']:40} {item['address']:40} "
+                   f"{'aktywny' if item['active'] else 'były'}  "
+                   f"konto: {item['account'] or '—'}")
+    if not found:
+        click.echo("Nie znaleziono.")
