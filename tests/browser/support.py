@@ -162,6 +162,8 @@ class Monitor:
             self.problems.append(f"request outside the portal: {request.method} {url}")
 
     def _failed(self, request: Request) -> None:
+        if request.failure == "net::ERR_ABORTED" and request.resource_type != "document":
+            return  # cancelled by the browser because the page moved on (e.g. the favicon)
         self.problems.append(f"request failed: {request.method} {request.url}: {request.failure}")
 
     def _response(self, response: Response) -> None:
