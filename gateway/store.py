@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -158,16 +159,25 @@ def migrate(path: Path) -> int:
 
 
 def get_store() -> sqlite3.Connection:
-    """The store connection of this request (or CLI command)."""
+    """The store connection of this request (or CLI command).
+
+    Each worker thread keeps its own connection between requests: opening one
+    (file, WAL and pragmas) cost more than the session and account lookups.
+    """
     if "store" not in g:
-        g.store = connect(current_app.config["STORE_PATH"])
+        local = current_app.extensions["store_connections"]
+        conn = getattr(local, "conn", None)
+        if conn is None:
+            conn = local.conn = connect(current_app.config["STORE_PATH"])
+        g.store = conn
     return g.store
 
 
 def close_store(_exc: BaseException | None = None) -> None:
+    """End of request: never leave a transaction open on the kept connection."""
     conn = g.pop("store", None)
-    if conn is not None:
-        conn.close()
+    if conn is not None and conn.in_transaction:
+        conn.rollback()
 
 
 def _check_copy(path: Path) -> dict[str, int]:
@@ -271,4 +281,5 @@ def ping(path: Path, timeout: float = 3.0) -> None:
 
 def init_app(app: Flask) -> None:
     migrate(app.config["STORE_PATH"])
+    app.extensions["store_connections"] = threading.local()
     app.teardown_appcontext(close_store)
