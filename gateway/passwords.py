@@ -8,10 +8,13 @@ from the resident's own context (login, name, street, cooperative).
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
+import threading
 import unicodedata
 from importlib import resources
+from typing import Any, Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -24,9 +27,32 @@ START_GROUPS = 4
 START_GROUP_LEN = 4
 
 
+class BoundedHasher(PasswordHasher):
+    """An argon2id hasher that runs at most `slots` hashes at once.
+
+    Each hash holds memory_cost (64 MiB by default) while it runs: a burst of
+    logins on the morning rent notices go out otherwise multiplies that by the
+    number of worker threads, while the cores can only hash a few at a time.
+    """
+
+    def __init__(self, *args: Any, slots: int = 2, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._slots = threading.BoundedSemaphore(slots)
+
+    def hash(self, password: str | bytes, *, salt: bytes | None = None) -> str:
+        with self._slots:
+            return super().hash(password, salt=salt)
+
+    def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:  # noqa: A002
+        with self._slots:
+            return super().verify(hash, password)
+
+
 def make_hasher(time_cost: int = 3, memory_kib: int = 65536, parallelism: int = 2
                 ) -> PasswordHasher:
-    return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
+    slots = max(1, min(4, os.cpu_count() or 1))
+    return BoundedHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism,
+                         slots=slots)
 
 
 def verify(hasher: PasswordHasher, stored: str, password: str) -> bool:

@@ -278,3 +278,41 @@ def test_own_password_cannot_be_reused_as_new(auth, client):
     response = auth.change_password(STRONG_PASSWORD, STRONG_PASSWORD)
     assert response.status_code == 422
     assert "musi różnić się od obecnego" in text(response)
+
+
+def test_no_more_hashes_run_at_once_than_there_are_slots():
+    """A burst of logins must not hold 64 MiB per worker thread at once."""
+    import threading
+
+    from gateway.passwords import BoundedHasher
+
+    running = 0
+    peak = 0
+    lock = threading.Lock()
+
+    hasher = BoundedHasher(time_cost=1, memory_cost=8192, parallelism=1, slots=2)
+    original = BoundedHasher.__mro__[1].hash  # argon2's own hash, under the slot
+
+    def counted(self, password, *, salt=None):
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        try:
+            return original(self, password, salt=salt)
+        finally:
+            with lock:
+                running -= 1
+
+    import argon2
+
+    argon2.PasswordHasher.hash, saved = counted, argon2.PasswordHasher.hash
+    try:
+        threads = [threading.Thread(target=hasher.hash, args=("x" * 12,)) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        argon2.PasswordHasher.hash = saved
+    assert 1 <= peak <= 2  # without the slots, 8 threads overlap far beyond 2
