@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import itertools
 import logging
 import sqlite3
 import threading
@@ -141,6 +142,48 @@ def _bind_value(value: Any, dialect_is_sqlite: bool) -> Any:
 
 # ---- connections ------------------------------------------------------------
 
+class _Watchdog:
+    """Cancels overdue ODBC statements: one thread for all queries, started on first use.
+
+    (A threading.Timer per query started a thread per query: measurable under load.)
+    Deadlines are checked every TICK seconds, so a statement is cancelled at most
+    TICK late; this is only the backstop behind the servers' own statement limits.
+    """
+
+    TICK = 0.25
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pending: dict[int, tuple[float, Any]] = {}
+        self._tokens = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def arm(self, seconds: float, cancel: Any) -> int:
+        token = next(self._tokens)
+        with self._lock:
+            self._pending[token] = (time.monotonic() + seconds, cancel)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._watch, daemon=True,
+                                                name="billing-watchdog")
+                self._thread.start()
+        return token
+
+    def disarm(self, token: int) -> None:
+        with self._lock:
+            self._pending.pop(token, None)
+
+    def _watch(self) -> None:
+        while True:
+            time.sleep(self.TICK)
+            now = time.monotonic()
+            with self._lock:
+                due = [t for t, (deadline, _) in self._pending.items() if deadline <= now]
+                cancels = [self._pending.pop(t)[1] for t in due]
+            for cancel in cancels:
+                with contextlib.suppress(Exception):  # the statement may just have ended
+                    cancel()
+
+
 @dataclass
 class _Held:
     conn: Any
@@ -164,6 +207,7 @@ class BillingDB:
         self.max_age = max_age
         self.queries_run = 0  # counted per process, read by the benchmark
         self._local = threading.local()
+        self._watchdog = _Watchdog()
 
     # opening ---------------------------------------------------------------
     def _open(self) -> Any:
@@ -282,15 +326,13 @@ class BillingDB:
                 conn.set_progress_handler(None, 0)
         else:
             cursor = conn.cursor()
-            # Backstop for drivers without a server-side limit: cancel from a timer.
-            watchdog = threading.Timer(self.query_timeout + 0.5, cursor.cancel)
-            watchdog.daemon = True
-            watchdog.start()
+            # Backstop for drivers without a server-side limit: cancel when overdue.
+            token = self._watchdog.arm(self.query_timeout + 0.5, cursor.cancel)
             try:
                 cursor.execute(sql, values)
                 rows = cursor.fetchmany(self.max_rows + 1)
             finally:
-                watchdog.cancel()
+                self._watchdog.disarm(token)
         names = [d[0].lower() for d in cursor.description or ()]
         cursor.close()
         if len(rows) > self.max_rows:
