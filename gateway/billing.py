@@ -21,12 +21,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 from .querylib import Query
+from .values import bind_value, convert
 
 log = logging.getLogger(__name__)
 
@@ -79,65 +78,6 @@ def _is_dead(exc: BaseException) -> bool:
 def _is_timeout(exc: BaseException) -> bool:
     return _sqlstate(exc) in TIMEOUT_STATES or "interrupted" in str(exc).lower() \
         or "timeout" in str(exc).lower() or "canceling statement" in str(exc).lower()
-
-
-# ---- value normalisation -------------------------------------------------
-
-def to_decimal(value: Any, places: int) -> Decimal | None:
-    if value is None:
-        return None
-    if isinstance(value, float):
-        value = repr(value)  # shortest text that round-trips, never binary noise
-    try:
-        number = Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
-    except InvalidOperation:
-        raise ValueError(f"not a number: {value!r}") from None
-    return number.quantize(Decimal(1).scaleb(-places))
-
-
-def to_date(value: Any) -> date | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value).strip()[:10])
-
-
-def to_text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bytes | bytearray):
-        value = bytes(value).decode("utf-8")
-    return str(value).rstrip()  # CHAR(n) pads on some servers
-
-
-def to_int(value: Any) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, float):
-        return int(value)
-    return int(str(value).strip()) if not isinstance(value, int) else value
-
-
-def convert(value: Any, column_type: str) -> Any:
-    if column_type == "text":
-        return to_text(value)
-    if column_type == "int":
-        return to_int(value)
-    if column_type == "date":
-        return to_date(value)
-    return to_decimal(value, int(column_type.split(":")[1]))
-
-
-def _bind_value(value: Any, dialect_is_sqlite: bool) -> Any:
-    # sqlite3 stores dates as ISO text; binding text keeps comparisons textual.
-    if dialect_is_sqlite and isinstance(value, date):
-        return value.isoformat()
-    if dialect_is_sqlite and isinstance(value, Decimal):
-        return str(value)
-    return value
 
 
 # ---- connections ------------------------------------------------------------
@@ -294,7 +234,7 @@ class BillingDB:
     # running ---------------------------------------------------------------
     def run(self, query: Query, params: dict[str, Any]) -> list[dict[str, Any]]:
         """Execute `query` with bound `params`; plain typed dicts back."""
-        values = [_bind_value(v, self.embedded) for v in query.bind(params)]
+        values = [bind_value(v, self.embedded) for v in query.bind(params)]
         for attempt in (1, 2):
             held, reused = self._acquire()
             try:

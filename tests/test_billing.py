@@ -143,3 +143,16 @@ def test_database_replaced_while_connected_recovers_on_next_request(tmp_path):
 ])
 def test_dialect_is_detected_from_the_driver(connection, dialect):
     assert detect_dialect(connection) == dialect
+
+
+def test_only_the_access_module_imports_the_odbc_driver():
+    """DESIGN invariant 1: views never see a driver; one module opens connections."""
+    import re
+
+    from gateway.config import PROJECT_DIR
+
+    importers = sorted(str(path.relative_to(PROJECT_DIR))
+                       for path in (PROJECT_DIR / "gateway").rglob("*.py")
+                       if re.search(r"^\s*(import|from)\s+pyodbc\b",
+                                    path.read_text(encoding="utf-8"), re.M))
+    assert importers == ["gateway/billing.py"]
