@@ -6,12 +6,14 @@ generator (small scale). Each test gets a fresh accounts store.
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -108,8 +110,18 @@ CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
                      r'name="csrf_token" value="([^"]+)"')
 
 
-def csrf_token(html: str) -> str:
-    match = CSRF_RE.search(html)
+def text(response) -> str:
+    """A response's page as text, entities decoded."""
+    return html.unescape(response.get_data(as_text=True))
+
+
+def path_of(response) -> str:
+    """Where a redirect goes (path only)."""
+    return urlsplit(response.location).path
+
+
+def csrf_token(page: str) -> str:
+    match = CSRF_RE.search(page)
     assert match, "no CSRF token in the page"
     return match.group(1) or match.group(2)
 

@@ -6,13 +6,12 @@ SECURITY.md 1–5, 7, 13–15 through the real forms of the test client.
 from __future__ import annotations
 
 import getpass
-import html
 import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from conftest import STRONG_PASSWORD, csrf_token
+from conftest import STRONG_PASSWORD, csrf_token, path_of, text
 
 import gateway.passwords
 
@@ -22,13 +21,6 @@ FAILED = "Nieprawidłowy login lub hasło"
 NEW_PASSWORD = "żółty kot śpi pod starą gruszą"
 TOKEN_RE = re.compile(r'(name="csrf_token"[^>]*value=")[^"]+(")')
 
-
-def text(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
-
-
-def path_of(response) -> str:
-    return urlsplit(response.location).path
 
 
 def is_login_page_redirect(response) -> bool:

@@ -8,13 +8,11 @@ per-account salt and upgraded when the argon2 parameters grow.
 
 from __future__ import annotations
 
-import html
 import re
-from urllib.parse import urlsplit
 
 import pytest
 from argon2 import PasswordHasher
-from conftest import STRONG_PASSWORD, Auth
+from conftest import STRONG_PASSWORD, Auth, path_of, text
 
 from gateway import create_app
 
@@ -27,13 +25,6 @@ FAILED = "Nieprawidłowy login lub hasło"
 CONTEXT_REASON = "zbudowane z Twojego loginu, imienia, nazwiska, ulicy lub nazwy spółdzielni"
 START_RE = re.compile(r"^[acdefghjkmnpqrstuvwxy34679]{4}(-[acdefghjkmnpqrstuvwxy34679]{4}){3}$")
 
-
-def text(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
-
-
-def path_of(response) -> str:
-    return urlsplit(response.location).path
 
 
 def stored_hash(store_sql, login: str) -> str:
