@@ -331,18 +331,33 @@ class BillingDB:
 def writable(connection: str) -> Iterator[Any]:
     """A writable DB-API connection for `gateway demo build` only (never the app).
 
-    The portal itself never writes to
-    the billing database; the demo loader is the one exception, by design.
+    The portal itself never writes to the billing database; the demo loader is
+    the one exception, by design. Driver errors (target unreachable, load
+    failing half-way) become BillingUnavailable, so the CLI says one line.
     """
     if connection.startswith("sqlite:"):
-        path = Path(connection[len("sqlite:"):])
-        path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(str(path), isolation_level=None)
+        driver_error: type[Exception] = sqlite3.Error
+        try:
+            path = Path(connection[len("sqlite:"):])
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(str(path), isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise BillingUnavailable(f"cannot open {connection}: {exc}", "unavailable") \
+                from None
     else:
-        import pyodbc
-
-        conn = pyodbc.connect(connection, timeout=30, autocommit=True)
+        try:
+            import pyodbc
+        except ImportError as exc:
+            raise BillingUnavailable(f"pyodbc cannot be imported: {exc}", "unavailable") \
+                from None
+        driver_error = pyodbc.Error
+        try:
+            conn = pyodbc.connect(connection, timeout=30, autocommit=True)
+        except pyodbc.Error as exc:
+            raise BillingUnavailable(f"cannot connect: {exc}", "unavailable") from None
     try:
         yield conn
+    except driver_error as exc:
+        raise BillingUnavailable(f"demo load failed: {exc}", "error") from None
     finally:
         conn.close()

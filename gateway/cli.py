@@ -61,7 +61,8 @@ def clean_errors(func: Callable) -> Callable:
         except AccountError as exc:
             fail(str(exc), 1)
         except BillingUnavailable as exc:
-            fail(f"baza rozliczeniowa niedostępna ({exc.kind}): {exc}", 3)
+            detail = " ".join(str(exc).split())  # driver texts span lines
+            fail(f"baza rozliczeniowa niedostępna ({exc.kind}): {detail}", 3)
 
     return wrapper
 

@@ -32,6 +32,16 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ.setdefault("ODBCSYSINI", str(private))
 
 
+def sqlite_rows(uri: str, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
+    """Run one statement on an SQLite file (autocommit) and return its rows."""
+    conn = sqlite3.connect(uri, uri=True, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
 @pytest.fixture(scope="session")
 def demo_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The embedded demo billing database (built once, read-only for tests)."""
@@ -47,12 +57,7 @@ def demo_sql(demo_path: Path):
     """Run the test's own SQL against the demo database (expected values)."""
 
     def query(sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
-        conn = sqlite3.connect(f"file:{demo_path}?mode=ro", uri=True)
-        conn.row_factory = sqlite3.Row
-        try:
-            return conn.execute(sql, params).fetchall()
-        finally:
-            conn.close()
+        return sqlite_rows(f"file:{demo_path}?mode=ro", sql, params)
 
     return query
 
@@ -195,12 +200,7 @@ def store_sql(app):
     """Direct access to the accounts store (to age sessions, inspect hashes)."""
 
     def run(sql: str, params: tuple = ()) -> list[sqlite3.Row]:
-        conn = sqlite3.connect(app.config["STORE_PATH"], isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        try:
-            return conn.execute(sql, params).fetchall()
-        finally:
-            conn.close()
+        return sqlite_rows(Path(app.config["STORE_PATH"]).as_uri(), sql, params)
 
     return run
 

@@ -18,10 +18,15 @@ def check(settings, *args: str):
     return CliRunner().invoke(main, ["check", *args], obj=obj, catch_exceptions=False)
 
 
-def copy_queries(tmp_path):
-    target = tmp_path / "queries"
-    shutil.copytree(PROJECT_DIR / "queries", target)
-    return target
+def broken_queries(tmp_path, settings, name: str, old: str, new: str) -> None:
+    """Point `settings` at a copy of queries/ where `name`.sql has `old` replaced."""
+    folder = tmp_path / "queries"
+    shutil.copytree(PROJECT_DIR / "queries", folder)
+    path = folder / f"{name}.sql"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    settings["portal.queries_dir"] = str(folder)
 
 
 def test_check_passes_on_the_demo_database(settings):
@@ -36,11 +41,7 @@ def test_check_passes_on_the_demo_database(settings):
 
 
 def test_a_broken_query_fails_with_one_line_naming_it(settings, tmp_path):
-    folder = copy_queries(tmp_path)
-    path = folder / "rent_components.sql"
-    path.write_text(path.read_text(encoding="utf-8").replace("NALICZENIA n", "NALICZENIA_X n"),
-                    encoding="utf-8")
-    settings["portal.queries_dir"] = str(folder)
+    broken_queries(tmp_path, settings, "rent_components", "NALICZENIA n", "NALICZENIA_X n")
     result = check(settings)
     assert result.exit_code == 1
     fails = [line for line in result.output.splitlines() if line.startswith("FAIL")]
@@ -51,23 +52,16 @@ def test_a_broken_query_fails_with_one_line_naming_it(settings, tmp_path):
 
 
 def test_a_missing_promised_column_fails(settings, tmp_path):
-    folder = copy_queries(tmp_path)
-    path = folder / "virtual_accounts.sql"
-    path.write_text(path.read_text(encoding="utf-8").replace("w.NRB AS nrb", "w.NRB AS numer"),
-                    encoding="utf-8")
-    settings["portal.queries_dir"] = str(folder)
+    broken_queries(tmp_path, settings, "virtual_accounts", "w.NRB AS nrb", "w.NRB AS numer")
     result = check(settings)
     assert result.exit_code == 1
     assert "FAIL virtual_accounts:" in result.output and "nrb" in result.output
 
 
 def test_a_query_that_writes_is_refused_before_anything_runs(settings, tmp_path):
-    folder = copy_queries(tmp_path)
-    path = folder / "resident_profile.sql"
-    text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace("SELECT o.ID_OS", "DELETE FROM OSOBY WHERE ID_OS = :resident; "
-                                 "SELECT o.ID_OS"), encoding="utf-8")
-    settings["portal.queries_dir"] = str(folder)
+    broken_queries(tmp_path, settings, "resident_profile", "SELECT o.ID_OS",
+                   "DELETE FROM OSOBY WHERE ID_OS = :resident; SELECT o.ID_OS")
+    folder = settings["portal.queries_dir"]
     from click.testing import CliRunner
 
     from gateway.cli import main
@@ -87,3 +81,16 @@ def test_check_reports_an_unreachable_database(settings, tmp_path):
     result = check(settings)
     assert result.exit_code == 1
     assert result.output.startswith("FAIL connection:")
+
+
+def test_demo_build_to_an_unreachable_server_is_one_line(tmp_path):
+    from click.testing import CliRunner
+
+    from gateway.cli import main
+
+    target = "DRIVER={PostgreSQL Unicode};SERVER=127.0.0.1;PORT=1;DATABASE=x;UID=postgres"
+    result = CliRunner().invoke(main, ["demo", "build", "--premises", "10", "--target", target])
+    assert result.exit_code == 3
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("błąd: baza rozliczeniowa niedostępna")
+    assert "Traceback" not in result.output
