@@ -49,6 +49,7 @@ def create_app(config_path: str | os.PathLike | None = None,
         data,
         errors,
         formats,
+        links,
         logs,
         ops,
         pages,
@@ -64,6 +65,7 @@ def create_app(config_path: str | os.PathLike | None = None,
     security.init_app(app)
     auth.init_app(app)
     formats.init_app(app)
+    links.init_app(app)
     errors.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(ops.bp)

@@ -90,6 +90,13 @@ def by_id(account_id: int | str) -> Account | None:
                                         (number,)).fetchone())
 
 
+def for_session(account_id: str, session_row: sqlite3.Row | None) -> Account | None:
+    """The session's account: from the row read with the session, else from the store."""
+    if session_row is not None and str(session_row["id"]) == account_id:
+        return _account(session_row)
+    return by_id(account_id)
+
+
 def by_login(login: str) -> Account | None:
     return _account(get_store().execute("SELECT * FROM accounts WHERE login = ?",
                                         (login.strip().lower(),)).fetchone())

@@ -24,7 +24,17 @@ from .security import PUBLIC_ENDPOINTS, safe_next
 from .sessions import rotate
 
 bp = Blueprint("auth", __name__)
-login_manager = LoginManager()
+
+
+class PortalLoginManager(LoginManager):
+    def _session_protection_failed(self) -> bool:
+        # Sessions are server-side and revoked explicitly (logout, reset, lock), so
+        # flask-login's protection is off; its check still hashed the client's
+        # address and browser on every request before finding that out.
+        return False
+
+
+login_manager = PortalLoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Zaloguj się, aby zobaczyć swoje dane."
 login_manager.session_protection = None  # server-side sessions are revoked explicitly
@@ -62,7 +72,7 @@ def _unauthorized():
 
 @login_manager.user_loader
 def _load_account(account_id: str):
-    account = accounts.by_id(account_id)
+    account = accounts.for_session(account_id, getattr(session, "account_row", None))
     if account is None or account.locked:
         return None
     return account

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from .querylib import Query
-from .values import bind_value, convert
+from .values import bind_value, converter
 
 log = logging.getLogger(__name__)
 
@@ -287,11 +287,11 @@ class BillingDB:
             raise BillingUnavailable(f"{query.name}: columns missing from result: {missing}",
                                      "error")
         index = {name: i for i, name in enumerate(names)}
+        plan = [(col, index[col], converter(kind)) for col, kind in query.columns]
         shaped = []
         try:
             for row in rows:
-                shaped.append({col: convert(row[index[col]], kind)
-                               for col, kind in query.columns})
+                shaped.append({col: conv(row[i]) for col, i, conv in plan})
         except (ValueError, TypeError) as exc:
             raise BillingUnavailable(f"{query.name}: bad value: {exc}", "error") from None
         return shaped

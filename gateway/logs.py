@@ -22,6 +22,7 @@ message instead of failing.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
 import uuid
@@ -66,7 +67,52 @@ class RedactSecrets(logging.Filter):
 
 
 class PortalFileHandler(RotatingFileHandler):
-    """RotatingFileHandler that keeps writing when Windows refuses the rename."""
+    """RotatingFileHandler that keeps writing when Windows refuses the rename.
+
+    It also decides on rollover without formatting every record twice and
+    stat-ing the file twice per line, as the standard one does (a third of the
+    cost of an access line). An access line is far shorter than LINE_ROOM, so the
+    file rolls over at most that much early; a longer record (a traceback) may
+    overrun the limit by its own length.
+    """
+
+    LINE_ROOM = 1024
+
+    def write_line(self, message: str) -> bool:
+        """Write `<asctime> <message>` as the logging format would; False on failure."""
+        now = time.time()
+        second = int(now)
+        if second != self._stamp_second:
+            self._stamp_second = second
+            self._stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
+        text = f"{self._stamp},{int((now - second) * 1000):03d} {message}\n"
+        with self.lock:
+            try:
+                if self.shouldRollover(None):
+                    self.doRollover()
+                self.stream.write(text)
+                self.stream.flush()
+            except Exception:  # noqa: BLE001 - fall back to logging's error handling
+                return False
+        return True
+
+    _stamp_second = -1
+    _stamp = ""
+
+    def _open(self):
+        stream = super()._open()
+        # Never roll over anything but a regular file (bpo-45401: /dev/null, a pipe).
+        self._regular = os.path.isfile(self.baseFilename)
+        return stream
+
+    def shouldRollover(self, record: logging.LogRecord) -> bool:  # noqa: N802 - logging's name
+        if self.stream is None:
+            self.stream = self._open()
+        if self.maxBytes <= 0 or not self._regular:
+            return False
+        self.stream.seek(0, 2)  # another process (a staff command) may have appended
+        room = min(self.LINE_ROOM, self.maxBytes // 8)
+        return self.stream.tell() + room >= self.maxBytes
 
     def doRollover(self) -> None:  # noqa: N802 - logging's name
         try:
@@ -120,10 +166,15 @@ def _open_files(cfg: Any) -> None:
 
 def _current_login() -> str:
     try:
-        from flask_login import current_user
+        # flask-login keeps the request's user on g; every request has loaded it
+        # by now (auth's before_request), so this costs no store query.
+        user = g.get("_login_user")
+        if user is None and "_login_user" not in g:
+            from flask_login import current_user
 
-        if current_user and current_user.is_authenticated:
-            return str(current_user.login)
+            user = current_user
+        if user is not None and user.is_authenticated:
+            return str(user.login)
     except Exception:  # noqa: BLE001 - the access line must never fail a request
         return "-"
     return "-"
@@ -141,6 +192,23 @@ def access_line(status: int) -> str:
     return line
 
 
+def write_access(line: str) -> None:
+    """One access line: straight to access.log when that is its only destination.
+
+    The same text as `ACCESS.info(line)` with the default format, without the
+    logging call chain (record, filters, two formattings): a fifth of a small
+    request. Any other set-up (tests, a handler added by someone) goes through logging.
+    """
+    handlers = ACCESS.handlers
+    if (len(handlers) == 1 and type(handlers[0]) is PortalFileHandler
+            and ACCESS.isEnabledFor(logging.INFO)):
+        if "=" in line:
+            line = redact(line)
+        if handlers[0].write_line(f"INFO {ACCESS.name} {line}"):
+            return
+    ACCESS.info("%s", line)
+
+
 def init_app(app: Flask) -> None:
     cfg = app.config
     level = getattr(logging, cfg["LOGGING_LEVEL"].upper())
@@ -155,5 +223,5 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _access(response):
-        ACCESS.info("%s", access_line(response.status_code))
+        write_access(access_line(response.status_code))
         return response

@@ -5,8 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, g, make_response, redirect, render_template, request
+from flask import (
+    Blueprint,
+    current_app,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+)
 from flask_login import login_required
+from markupsafe import Markup
 
 from . import resident
 from .params import ParamError
@@ -91,6 +100,24 @@ def settlements():
     return _render("pages/settlements.html", resident.settlements_page)
 
 
+def nav_menu() -> Markup:
+    """The tabs with the current one marked: the same HTML for every resident, so it
+    is rendered once per application root and tab and then reused."""
+    current = request.endpoint
+    if current == "pages.ledger_details":
+        current = "pages.ledger"
+    cache: dict = current_app.extensions.setdefault("portal_nav", {})
+    key = (request.script_root, current)
+    html = cache.get(key)
+    if html is None:
+        if len(cache) > 256:  # endpoints × roots; more means a misconfigured proxy
+            cache.clear()
+        template = current_app.jinja_env.get_template("_nav.html")
+        # Safe: an .html template, autoescaped like every page.
+        html = cache[key] = Markup(template.render(tabs=TABS, current=current))  # noqa: S704
+    return html
+
+
 @bp.app_context_processor
 def _layout() -> dict[str, Any]:
     def resident_name() -> str | None:
@@ -109,5 +136,5 @@ def _layout() -> dict[str, Any]:
         except BillingUnavailable:
             return current_user.login
 
-    return {"tabs": TABS, "resident_name": resident_name,
+    return {"nav_menu": nav_menu, "resident_name": resident_name,
             "cookies_accepted": request.cookies.get(CONSENT_COOKIE) == "1"}

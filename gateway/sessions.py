@@ -44,6 +44,7 @@ class StoreSession(CallbackDict, SessionMixin):
         self.modified = False
         self.rotate = False
         self.expired = expired  # the request came with a session that had timed out
+        self.account_row: Any = None  # its account, read with it (see open_session)
 
 
 def rotate(session: Any) -> None:
@@ -74,21 +75,28 @@ class StoreSessionInterface(SessionInterface):
         sid = request.cookies.get(self.cookie_name(app), "")
         if not sid or len(sid) > 100:
             return StoreSession()
+        # The account comes in the same query: the login manager takes it from
+        # here instead of asking the store again (accounts.for_session).
         row = get_store().execute(
-            "SELECT created, last_seen, data FROM sessions WHERE id_hash = ?", (_hash(sid),)
+            "SELECT s.created AS session_created, s.last_seen, s.data, a.*"
+            " FROM sessions s LEFT JOIN accounts a ON a.id = s.account_id"
+            " WHERE s.id_hash = ?", (_hash(sid),)
         ).fetchone()
         if row is None:
             return StoreSession(expired=True)
         idle, absolute = self._timeouts(app)
         now = time.time()
-        if now - row["last_seen"] > idle or now - row["created"] > absolute:
+        if now - row["last_seen"] > idle or now - row["session_created"] > absolute:
             get_store().execute("DELETE FROM sessions WHERE id_hash = ?", (_hash(sid),))
             return StoreSession(expired=True)
         try:
             data = json.loads(row["data"])
         except ValueError:
             data = {}
-        return StoreSession(data, sid=sid, created=row["created"], last_seen=row["last_seen"])
+        session = StoreSession(data, sid=sid, created=row["session_created"],
+                               last_seen=row["last_seen"])
+        session.account_row = row if row["id"] is not None else None
+        return session
 
     def save_session(self, app: Flask, session: StoreSession, response: Response) -> None:
         store = get_store()
@@ -122,7 +130,7 @@ class StoreSessionInterface(SessionInterface):
         if new_cookie:
             response.set_cookie(name, session.sid, path="/", httponly=True, samesite="Lax",
                                 secure=app.config["PORTAL_HTTPS"])
-        response.vary.add("Cookie")
+        _vary_on_cookie(response)
 
     def _purge(self, app: Flask, now: float) -> None:
         if now - self._last_purge < PURGE_EVERY:
@@ -131,6 +139,15 @@ class StoreSessionInterface(SessionInterface):
         idle, absolute = self._timeouts(app)
         get_store().execute("DELETE FROM sessions WHERE last_seen < ? OR created < ?",
                             (now - idle, now - absolute))
+
+
+def _vary_on_cookie(response: Response) -> None:
+    """`Vary: Cookie` (what response.vary.add does, without parsing the header into a set)."""
+    vary = response.headers.get("Vary")
+    if not vary:
+        response.headers["Vary"] = "Cookie"
+    elif "cookie" not in vary.lower():
+        response.headers["Vary"] = f"{vary}, Cookie"
 
 
 def init_app(app: Flask) -> None:

@@ -8,8 +8,10 @@ Pure functions, no driver: the driver stays in billing.py.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 
@@ -22,7 +24,12 @@ def to_decimal(value: Any, places: int) -> Decimal | None:
         number = Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
     except InvalidOperation:
         raise ValueError(f"not a number: {value!r}") from None
-    return number.quantize(Decimal(1).scaleb(-places))
+    return number.quantize(_quantum(places))
+
+
+@lru_cache(maxsize=16)
+def _quantum(places: int) -> Decimal:
+    return Decimal(1).scaleb(-places)
 
 
 def to_date(value: Any) -> date | None:
@@ -51,14 +58,17 @@ def to_int(value: Any) -> int | None:
     return int(str(value).strip()) if not isinstance(value, int) else value
 
 
-def convert(value: Any, column_type: str) -> Any:
+@lru_cache(maxsize=32)
+def converter(column_type: str) -> Callable[[Any], Any]:
+    """The function `convert` applies for a column type (looked up once per query)."""
     if column_type == "text":
-        return to_text(value)
+        return to_text
     if column_type == "int":
-        return to_int(value)
+        return to_int
     if column_type == "date":
-        return to_date(value)
-    return to_decimal(value, int(column_type.split(":")[1]))
+        return to_date
+    places = int(column_type.split(":")[1])
+    return lambda value: to_decimal(value, places)
 
 
 def bind_value(value: Any, dialect_is_sqlite: bool) -> Any:

@@ -44,3 +44,50 @@ def test_rates_show_fractions_of_a_grosz_only_when_there_are_some():
 
     assert rate(Decimal("2.7000")) == "2,70"
     assert rate(Decimal("0.3725")) == "0,3725"
+
+
+# babel is the reference for the CLDR Polish rules; formats.py writes them out
+# by hand for speed, so every case must come out exactly as babel writes it.
+def _babel_number(value: Decimal, places: int) -> str:
+    from babel import Locale
+    from babel.numbers import parse_pattern
+
+    pattern = parse_pattern("#,##0." + "0" * places if places else "#,##0")
+    return pattern.apply(value, Locale.parse("pl_PL")).replace("-", "−")
+
+
+def _samples() -> list[Decimal]:
+    import random
+
+    rng = random.Random(7)
+    values = [Decimal(v) for v in ("0", "-0", "0.005", "0.015", "0.025", "-0.005", "-0.001",
+                                   "999.995", "999.994", "1000", "-1000", "123456789012.345",
+                                   "0.0001", "12.3", "1E+3", "5E-7", "-2.5", "3.5")]
+    for _ in range(3000):
+        digits = rng.randint(0, 12)
+        places = rng.randint(0, 6)
+        value = Decimal(rng.randint(-10 ** digits, 10 ** digits)).scaleb(-places)
+        values.append(value)
+    return values
+
+
+def test_numbers_and_money_match_babels_polish_format_exactly():
+    for value in _samples():
+        for places in (0, 2, 3, 4):
+            assert number(value, places) == _babel_number(value, places), (value, places)
+        assert money(value) == _babel_number(value, 2) + f"{NBSP}zł", value
+        assert money(value, currency=False) == _babel_number(value, 2), value
+
+
+def test_dates_and_moments_match_babels_polish_format_exactly():
+    from datetime import datetime, timedelta
+
+    from babel.dates import format_date, format_datetime
+
+    from gateway.formats import moment
+
+    start = datetime(1999, 12, 31, 23, 59, 58)
+    for step in range(0, 400 * 24 * 3600, 7919 * 7):
+        when = start + timedelta(seconds=step)
+        assert day(when.date()) == format_date(when.date(), "dd.MM.yyyy", locale="pl_PL")
+        assert moment(when) == format_datetime(when, "dd.MM.yyyy, HH:mm:ss", locale="pl_PL")

@@ -190,6 +190,8 @@ def test_access_log_has_one_line_per_request_without_secrets(logged_app):
     assert re.search(rf"GET /czynsz 302 \d+\.\dms {re.escape(login)}$", line["GET /czynsz"])
     assert re.search(rf"GET / 200 \d+\.\dms {re.escape(login)}$", line["GET /"])
     assert re.search(r"GET /logowanie 200 \d+\.\dms -$", line["GET /logowanie"])
+    stamp = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO gateway\.access "
+    assert all(re.match(stamp + r"\S+ (GET|POST) /", x) for x in lines), access
     everything = access + read_log(logged_app, "portal.log")
     for secret in (start, PASSWORD_MARK, "rok=", "lokal=", "Kowalski", "?",
                    logged_app.config["SECRET_KEY"]):
@@ -231,6 +233,12 @@ def test_billing_outage_page_has_incident_id_in_log(logged_app, settings):
     assert re.search(rf"GET /dane-osobowe 503 \d+\.\dms {re.escape(login)} "
                      rf"incident={incident}$", read_log(logged_app, "access.log"), re.M)
     assert STRONG_PASSWORD not in read_log(logged_app, "access.log")
+
+
+def test_connection_string_password_in_a_path_is_masked_in_the_access_log(logged_app):
+    logged_app.test_client().get("/x;PWD=tajne123;")
+    access = read_log(logged_app, "access.log")
+    assert "GET /x;PWD=***" in access and "tajne123" not in access
 
 
 def test_path_cannot_forge_log_lines(logged_app):
@@ -283,6 +291,40 @@ def test_rotation_survives_a_file_held_open_elsewhere(tmp_path, monkeypatch):
         assert (tmp_path / "portal.log.1").exists()  # rotates once it can
     finally:
         logger.removeHandler(handler)
+        handler.close()
+
+
+def test_logs_rotate_by_size_and_keep_the_configured_backups(tmp_path):
+    cfg = {"LOGGING_MAX_BYTES": 10_000, "LOGGING_BACKUPS": 2}
+    handler = logs._handler(tmp_path / "access.log", cfg)
+    logger = logging.getLogger("gateway.size-test")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        for n in range(600):  # ≈ 60 kB: several rollovers
+            logger.warning("line %04d %s", n, "x" * 60)
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["access.log", "access.log.1", "access.log.2"]
+    sizes = [(tmp_path / name).stat().st_size for name in names]
+    assert all(0 < size <= 10_000 for size in sizes), sizes
+    newest = (tmp_path / "access.log").read_text(encoding="utf-8")
+    assert "line 0599 " in newest
+    kept = "".join((tmp_path / name).read_text(encoding="utf-8") for name in reversed(names))
+    numbers = [int(line.split("line ")[1][:4]) for line in kept.splitlines()]
+    assert numbers == list(range(numbers[0], 600))  # the newest lines, none missing
+
+
+def test_logging_to_a_non_regular_file_never_rotates(tmp_path):
+    handler = logs._handler(Path("/dev/null"), {"LOGGING_MAX_BYTES": 10_000,
+                                                "LOGGING_BACKUPS": 1})
+    record = logging.LogRecord("gateway", logging.WARNING, __file__, 1, "x" * 20_000, None, None)
+    try:
+        assert not handler.shouldRollover(record)
+        handler.emit(record)
+    finally:
         handler.close()
 
 

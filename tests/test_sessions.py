@@ -280,6 +280,34 @@ def test_logout_without_csrf_is_400_and_stays_logged_in(app, auth, client):
     assert_logged_in(client)
 
 
+def test_logout_form_of_an_earlier_page_still_logs_out(app, auth, client):
+    """The token on a page stays usable while the resident browses on (a reused token)."""
+    auth.resident(1)
+    first = csrf_token(text(client.get("/czynsz")))
+    for page in ("/ksiegowosc", "/dane-osobowe", "/media/odczyty"):
+        assert client.get(page).status_code == 200
+    response = client.post("/wyloguj", data={"csrf_token": first})
+    assert response.status_code == 302
+    assert_anonymous(client)
+
+
+def test_a_residents_page_token_does_not_work_in_another_session(app, auth, client):
+    login = auth.resident(1)
+    other = app.test_client()
+    auth.resident(2, client=other)
+    theirs = csrf_token(text(other.get("/czynsz")))
+    mine = csrf_token(text(client.get("/czynsz")))
+    assert theirs != mine
+    response = client.post("/wyloguj", data={"csrf_token": theirs})
+    assert response.status_code == 400
+    assert_logged_in(client)
+    # After logging out and in again, the old session's token is refused too.
+    assert client.post("/wyloguj", data={"csrf_token": mine}).status_code == 302
+    assert auth.login(login, STRONG_PASSWORD).status_code == 302
+    assert client.post("/wyloguj", data={"csrf_token": mine}).status_code == 400
+    assert_logged_in(client)
+
+
 # ---- caching ---------------------------------------------------------------------
 
 @pytest.mark.parametrize("page", ["/dane-osobowe", "/czynsz", "/ksiegowosc", "/haslo"])
