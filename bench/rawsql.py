@@ -72,7 +72,11 @@ def connect(connection: str, embedded: bool, dialect: str):
                                check_same_thread=False)
     import pyodbc
 
-    conn = pyodbc.connect(connection, timeout=5, autocommit=True)
+    from gateway.billing import effective_connection
+
+    # The driver options the portal uses, so both measure the same driver work.
+    conn = pyodbc.connect(effective_connection(connection, dialect), timeout=5,
+                          autocommit=True)
     if dialect == "postgresql":  # what the portal's session set-up does
         cursor = conn.cursor()
         cursor.execute("SET statement_timeout = 10000")

@@ -26,7 +26,7 @@ from conftest import ROOT, Auth, base_settings
 
 from gateway import create_app
 from gateway.billing import BillingDB
-from gateway.querylib import QuerySet
+from gateway.querylib import QuerySet, parse_query
 
 QUERIES = ROOT / "queries"
 RESIDENTS = (1, 2, 3, 4, 5)
@@ -350,3 +350,26 @@ def test_portal_connection_cannot_write(billing_backend, demo_sql):
     assert titles == demo_sql("SELECT COUNT(*) FROM TYTULY")[0][0]
     assert name.rstrip() == demo_sql("SELECT NAZWISKO FROM OSOBY WHERE ID_OS = 1")[0][0]
     assert documents == demo_sql("SELECT COUNT(*) FROM DOKUMENTY")[0][0]
+
+
+HOSTILE = ["O'Brien", "x' OR '1'='1", "'; DROP TABLE OSOBY; --", "back\\slash\\'",
+           "$$; SELECT 1; $$",
+           "Żółć „Łąka”", "?", ":resident"]
+
+
+def test_bound_values_reach_the_server_as_values_never_as_sql(billing_backend, demo_sql):
+    """psqlODBC binds parameters in the driver (UseServerSidePrepare=0): quoting is its job."""
+    text = ("-- q: test\n-- params: resident\n-- columns: name text, echo text\n"
+            "SELECT NAZWISKO AS name, CAST(:resident AS VARCHAR(100)) AS echo FROM OSOBY"
+            " WHERE NAZWISKO = :resident")
+    query = parse_query("q", text, Path("q.sql"), need_resident=False)
+    db = BillingDB(billing_backend.connection, connect_timeout=5, query_timeout=10)
+    real = demo_sql("SELECT NAZWISKO FROM OSOBY WHERE ID_OS = 1")[0][0]
+    try:
+        for value in HOSTILE:
+            assert db.run(query, {"resident": value}) == [], value
+        same_name = demo_sql("SELECT COUNT(*) FROM OSOBY WHERE NAZWISKO = ?", (real,))[0][0]
+        assert db.run(query, {"resident": real}) == [{"name": real, "echo": real}] * same_name
+    finally:
+        db.discard()
+    assert demo_sql("SELECT COUNT(*) FROM OSOBY")[0][0] > 0

@@ -10,7 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from gateway.billing import BillingDB, BillingUnavailable, detect_dialect
+from gateway.billing import (
+    BillingDB,
+    BillingUnavailable,
+    detect_dialect,
+    effective_connection,
+)
 from gateway.querylib import parse_query
 
 
@@ -143,6 +148,16 @@ def test_database_replaced_while_connected_recovers_on_next_request(tmp_path):
 ])
 def test_dialect_is_detected_from_the_driver(connection, dialect):
     assert detect_dialect(connection) == dialect
+
+
+def test_postgresql_connections_bind_parameters_in_the_driver_unless_told_otherwise():
+    pg = "DRIVER={PostgreSQL Unicode};SERVER=db;UID=portal;PWD=x;"
+    assert effective_connection(pg, "postgresql") == pg.rstrip(";") + ";UseServerSidePrepare=0"
+    own = "DRIVER={PostgreSQL Unicode};SERVER=db;useserversideprepare=1"
+    assert effective_connection(own, "postgresql") == own  # the admin's choice stands
+    maria = "DRIVER={MariaDB Unicode};SERVER=db"
+    assert effective_connection(maria, "mariadb") == maria
+    assert effective_connection("sqlite:demo.sqlite3", "sqlite") == "sqlite:demo.sqlite3"
 
 
 def test_only_the_access_module_imports_the_odbc_driver():
