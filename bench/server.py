@@ -190,8 +190,9 @@ def main() -> int:
     if server is None:  # hello: the portal's waitress options, another app
         from waitress.server import create_server
 
-        from gateway.server import waitress_options
+        from gateway.server import tune_interpreter, waitress_options
 
+        tune_interpreter()  # the process-wide settings the portal's server uses
         server = create_server(app, **{**waitress_options(portal), "port": args.port})
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     print(f"LISTENING {server.effective_port}", flush=True)

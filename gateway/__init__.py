@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask
 
 from . import config as config_module
+from .templating import PortalFlask
 
 __all__ = ["create_app"]
 
@@ -30,7 +31,7 @@ def create_app(config_path: str | os.PathLike | None = None,
     else:
         settings = config_module.load(config_path)
 
-    app = Flask(__name__, template_folder=str(settings["PORTAL_TEMPLATES_DIR"]),
+    app = PortalFlask(__name__, template_folder=str(settings["PORTAL_TEMPLATES_DIR"]),
                 static_folder=str(Path(__file__).resolve().parent / "static"))
     app.config.update(settings)
     app.config.update(

@@ -22,16 +22,16 @@ message instead of failing.
 from __future__ import annotations
 
 import logging
-import os
 import re
 import time
 import uuid
-from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from flask import Flask, g, has_request_context, request
+
+from .logfiles import PortalFileHandler
 
 ACCESS = logging.getLogger("gateway.access")
 APP = logging.getLogger("gateway")
@@ -64,63 +64,6 @@ class RedactSecrets(logging.Filter):
         if masked != message:
             record.msg, record.args = masked, None
         return True
-
-
-class PortalFileHandler(RotatingFileHandler):
-    """RotatingFileHandler that keeps writing when Windows refuses the rename.
-
-    It also decides on rollover without formatting every record twice and
-    stat-ing the file twice per line, as the standard one does (a third of the
-    cost of an access line). An access line is far shorter than LINE_ROOM, so the
-    file rolls over at most that much early; a longer record (a traceback) may
-    overrun the limit by its own length.
-    """
-
-    LINE_ROOM = 1024
-
-    def write_line(self, message: str) -> bool:
-        """Write `<asctime> <message>` as the logging format would; False on failure."""
-        now = time.time()
-        second = int(now)
-        if second != self._stamp_second:
-            self._stamp_second = second
-            self._stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
-        text = f"{self._stamp},{int((now - second) * 1000):03d} {message}\n"
-        with self.lock:
-            try:
-                if self.shouldRollover(None):
-                    self.doRollover()
-                self.stream.write(text)
-                self.stream.flush()
-            except Exception:  # noqa: BLE001 - fall back to logging's error handling
-                return False
-        return True
-
-    _stamp_second = -1
-    _stamp = ""
-
-    def _open(self):
-        stream = super()._open()
-        # Never roll over anything but a regular file (bpo-45401: /dev/null, a pipe).
-        self._regular = os.path.isfile(self.baseFilename)
-        return stream
-
-    def shouldRollover(self, record: logging.LogRecord) -> bool:  # noqa: N802 - logging's name
-        if self.stream is None:
-            self.stream = self._open()
-        if self.maxBytes <= 0 or not self._regular:
-            return False
-        self.stream.seek(0, 2)  # another process (a staff command) may have appended
-        room = min(self.LINE_ROOM, self.maxBytes // 8)
-        return self.stream.tell() + room >= self.maxBytes
-
-    def doRollover(self) -> None:  # noqa: N802 - logging's name
-        try:
-            super().doRollover()
-        except PermissionError:
-            # Another process has the file open (Windows): append, retry later.
-            if self.stream is None:
-                self.stream = self._open()
 
 
 def _handler(path: Path, cfg: Any) -> logging.Handler:
@@ -193,19 +136,20 @@ def access_line(status: int) -> str:
 
 
 def write_access(line: str) -> None:
-    """One access line: straight to access.log when that is its only destination.
+    """One access line: to access.log's writer thread when that is its only destination.
 
     The same text as `ACCESS.info(line)` with the default format, without the
-    logging call chain (record, filters, two formattings): a fifth of a small
-    request. Any other set-up (tests, a handler added by someone) goes through logging.
+    logging call chain (record, filters, two formattings: a fifth of a small
+    request) and without the request waiting for the file (see logfiles.py).
+    Any other set-up (tests, a handler added by someone) goes through logging.
     """
     handlers = ACCESS.handlers
     if (len(handlers) == 1 and type(handlers[0]) is PortalFileHandler
             and ACCESS.isEnabledFor(logging.INFO)):
         if "=" in line:
             line = redact(line)
-        if handlers[0].write_line(f"INFO {ACCESS.name} {line}"):
-            return
+        handlers[0].write_later(f"INFO {ACCESS.name} {line}")
+        return
     ACCESS.info("%s", line)
 
 

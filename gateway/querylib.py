@@ -115,6 +115,10 @@ def _scan(sql: str) -> tuple[str, list[str], list[str]]:
     return text.rstrip(";").rstrip(), names, words
 
 
+# Rows are dicts and templates read `row.column` key-first (gateway/templating.py).
+RESERVED_COLUMNS = frozenset(name for name in dir(dict) if not name.startswith("_"))
+
+
 def parse_query(name: str, text: str, path: Path, need_resident: bool) -> Query:
     """Check one query file and build its Query."""
     if not NAME_RE.match(name):
@@ -161,7 +165,11 @@ def parse_query(name: str, text: str, path: Path, need_resident: bool) -> Query:
         if len(parts) != 2 or parts[1] not in COLUMN_TYPES:
             raise QueryError(f"{name}: bad column spec {item.strip()!r} "
                              f"(want 'name type', type one of {sorted(COLUMN_TYPES)})")
-        columns.append((parts[0].lower(), parts[1]))
+        column = parts[0].lower()
+        if column in RESERVED_COLUMNS:
+            raise QueryError(f"{name}: column name {column!r} would hide the dict method of "
+                             "that name in templates: choose another")
+        columns.append((column, parts[1]))
     return Query(name=name, description=description, sql=sql, source=text,
                  param_order=tuple(order), params=frozenset(used), columns=tuple(columns),
                  path=path)

@@ -77,6 +77,23 @@ def test_question_mark_placeholders_are_refused():
         q("SELECT a FROM t WHERE r = ? AND s = :resident")
 
 
+@pytest.mark.parametrize("column", ["items", "keys", "values", "get", "Update"])
+def test_column_names_that_hide_dict_methods_in_templates_are_refused(column):
+    with pytest.raises(QueryError, match="would hide the dict method"):
+        parse_query("q", f"-- params: resident\n-- columns: {column} int\n"
+                    "SELECT a FROM t WHERE b = :resident", Path("q.sql"), need_resident=True)
+
+
+def test_templates_read_row_columns_and_still_reach_other_attributes(app):
+    with app.app_context():
+        env = app.jinja_env
+        row = {"amount": 5, "note": None}
+        assert env.from_string("{{ r.amount }} {{ r.note }} {{ r.missing }}").render(r=row) \
+            == "5 None "
+        assert env.from_string("{% for k, v in r.items() %}{{ k }}{% endfor %}").render(r=row) \
+            == "amountnote"
+
+
 def test_bad_column_types_are_refused():
     with pytest.raises(QueryError, match="bad column spec"):
         parse_query("q", "-- params: resident\n-- columns: a money\nSELECT a FROM t WHERE "
