@@ -57,6 +57,7 @@ def create_app(config_path: str | os.PathLike | None = None,
         security,
         sessions,
         store,
+        templating,
     )
 
     logs.init_app(app)
@@ -67,6 +68,7 @@ def create_app(config_path: str | os.PathLike | None = None,
     auth.init_app(app)
     formats.init_app(app)
     links.init_app(app)
+    templating.init_app(app)
     errors.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(ops.bp)

@@ -8,8 +8,8 @@ resident (bounded, TTL from config, 0 = off), never shared between residents.
 from __future__ import annotations
 
 import threading
-from collections.abc import Hashable
-from typing import Any
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
 
 from cachetools import TTLCache
 from flask import Flask, current_app
@@ -18,6 +18,8 @@ from flask_login import current_user
 from .billing import BillingDB
 from .config import ConfigError
 from .querylib import QuerySet
+
+T = TypeVar("T")
 
 
 def billing() -> BillingDB:
@@ -58,6 +60,30 @@ def cached_rows(name: str, **params: Any) -> list[dict[str, Any]]:
     with lock:
         cache[key] = result
     return result
+
+
+def derived(name: str, build: Callable[[list[dict[str, Any]]], T], *key: Hashable) -> T:
+    """`build(cached_rows(name))`, remembered for as long as those very rows are.
+
+    For what a page computes from a cached list (periods per premises, the
+    premises' labels): the same lists gave the same answer on every view. `key`
+    tells apart builds that also depend on something else (today's date). The
+    result is shared between requests: callers must not change it.
+    """
+    source = cached_rows(name)
+    cache: TTLCache | None = current_app.extensions.get("resident_cache")
+    if cache is None:
+        return build(source)
+    slot = (current_user.resident, "derived", name, build.__qualname__, *key)
+    lock: threading.Lock = current_app.extensions["resident_cache_lock"]
+    with lock:
+        hit = cache.get(slot)
+    if hit is not None and hit[0] is source:
+        return hit[1]
+    value = build(source)
+    with lock:
+        cache[slot] = (source, value)
+    return value
 
 
 def forget_resident(resident: str) -> None:

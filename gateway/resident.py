@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from . import params as P
-from .data import cached_rows, forget_resident, rows
+from .data import cached_rows, derived, forget_resident, rows
 
 KINDS = {"M": "Lokal mieszkalny", "G": "Garaż", "U": "Lokal użytkowy"}
 READING_KINDS = {"O": "odczyt", "S": "szacunek (odczyt szacunkowy)", "W": "wymiana licznika"}
@@ -60,16 +60,22 @@ def premises_label(row: dict[str, Any]) -> str:
     return f"{KINDS.get(row['kind'], 'Lokal')} {row['register_no']}, {address}"
 
 
-def assignments(fresh: bool = False) -> list[dict[str, Any]]:
-    """Every assignment, active first, each with its label and an `active` flag."""
-    today = date.today()
+def _labelled(found: list[dict[str, Any]], today: date) -> list[dict[str, Any]]:
     out = []
-    for row in (rows if fresh else cached_rows)("resident_premises"):
+    for row in found:
         item = dict(row, label=premises_label(row), kind_name=KINDS.get(row["kind"], "Lokal"),
                     active=row["date_to"] is None or row["date_to"] >= today)
         out.append(item)
     out.sort(key=lambda r: (not r["active"], r["kind"] != "M", r["register_no"], r["date_from"]))
     return out
+
+
+def assignments(fresh: bool = False) -> list[dict[str, Any]]:
+    """Every assignment, active first, each with its label and an `active` flag."""
+    today = date.today()
+    if fresh:
+        return _labelled(rows("resident_premises"), today)
+    return derived("resident_premises", lambda found: _labelled(found, today), today)
 
 
 def premises_options(with_data: set[int] | None = None) -> list[dict[str, Any]]:
@@ -79,6 +85,13 @@ def premises_options(with_data: set[int] | None = None) -> list[dict[str, Any]]:
         if row["premises"] not in seen and (with_data is None or row["premises"] in with_data):
             seen[row["premises"]] = row
     return list(seen.values())
+
+
+def _rent_months(found: list[dict[str, Any]]) -> dict[int, set[date]]:
+    months: dict[int, set[date]] = defaultdict(set)
+    for row in found:
+        months[row["premises"]].add(row["period"])
+    return dict(months)
 
 
 def profile() -> dict[str, Any] | None:
@@ -106,9 +119,7 @@ def personal_page() -> tuple[dict[str, Any], int]:
 
 
 def rent_page() -> tuple[dict[str, Any], int]:
-    months: dict[int, set[date]] = defaultdict(set)
-    for row in cached_rows("rent_periods"):
-        months[row["premises"]].add(row["period"])
+    months = derived("rent_periods", _rent_months)
     ctx: dict[str, Any] = {"premises": premises_options(set(months)), "components": None}
     if not ctx["premises"]:
         return _stamp(ctx), 200
@@ -139,8 +150,12 @@ def rent_page() -> tuple[dict[str, Any], int]:
 def _account_windows() -> dict[int, dict[str, Any]]:
     """Accounts the resident may see, with the years each can be viewed for."""
     today = date.today()
+    return derived("ledger_accounts", lambda found: _windows(found, today), today)
+
+
+def _windows(found: list[dict[str, Any]], today: date) -> dict[int, dict[str, Any]]:
     accounts: dict[int, dict[str, Any]] = {}
-    for row in cached_rows("ledger_accounts"):
+    for row in found:
         if row["first_entry"] is None:
             continue  # an account with no documents at all has nothing to show
         start = max(row["opened"], row["assigned_from"], date(row["first_entry"].year, 1, 1))
@@ -203,12 +218,17 @@ def virtual_accounts_page() -> tuple[dict[str, Any], int]:
     return _stamp({"accounts": found}), 200
 
 
-def readings_page() -> tuple[dict[str, Any], int]:
+def _reading_dates(found: list[dict[str, Any]]):
     dates: dict[int, dict[str, set[date]]] = defaultdict(lambda: defaultdict(set))
     names: dict[str, str] = {}
-    for row in cached_rows("reading_dates"):
+    for row in found:
         dates[row["premises"]][row["medium"]].add(row["reading_date"])
         names[row["medium"]] = row["medium_name"]
+    return {k: dict(v) for k, v in dates.items()}, names
+
+
+def readings_page() -> tuple[dict[str, Any], int]:
+    dates, names = derived("reading_dates", _reading_dates)
     ctx: dict[str, Any] = {"premises": premises_options(set(dates)), "readings": None}
     if not ctx["premises"]:
         return _stamp(ctx), 200
@@ -234,11 +254,16 @@ def readings_page() -> tuple[dict[str, Any], int]:
     return _stamp(ctx), 200
 
 
-def settlements_page() -> tuple[dict[str, Any], int]:
+def _settled_accounts(found: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
     accounts: dict[int, dict[str, Any]] = {}
-    for row in cached_rows("settlement_dates"):
+    for row in found:
         item = accounts.setdefault(row["account"], dict(row, account_kind="MED", years=set()))
         item["years"].add(row["settled_on"].year)
+    return accounts
+
+
+def settlements_page() -> tuple[dict[str, Any], int]:
+    accounts = derived("settlement_dates", _settled_accounts)
     options, lokal, mine, account = _pick_account(accounts, kinds_first="MED")
     ctx: dict[str, Any] = {"premises": options, "accounts": mine, "settlements": None}
     if account is None:

@@ -36,29 +36,28 @@ def safe_next(target: str | None, default: str = "/") -> str:
     return target
 
 
-# Headers no view sets itself: appended as they are (cheaper than a set() each).
+# No view sets any of these itself, so they are appended as they are: looking a
+# missing header up first costs werkzeug an exception each. (waitress sends no
+# Server header: server.py sets ident="".)
 FIXED_HEADERS = (
+    ("Content-Security-Policy", CSP),
     ("X-Content-Type-Options", "nosniff"),
     ("Referrer-Policy", "same-origin"),
     ("X-Frame-Options", "DENY"),
     ("Cross-Origin-Opener-Policy", "same-origin"),
     ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
 )
+# Resident data must not stay in any cache: the back button shows nothing.
+NOT_STORED = FIXED_HEADERS + (("Cache-Control", "no-store"), ("Pragma", "no-cache"))
 HSTS = ("Strict-Transport-Security", "max-age=31536000")
 CACHEABLE_ENDPOINTS = {"static", "pages.public"}
 
 
 def _headers(response: Response) -> Response:
     h = response.headers
-    h.setdefault("Content-Security-Policy", CSP)
-    h.extend(FIXED_HEADERS)
+    h.extend(FIXED_HEADERS if request.endpoint in CACHEABLE_ENDPOINTS else NOT_STORED)
     if current_app.config["PORTAL_HTTPS"]:
         h.add(*HSTS)
-    if request.endpoint not in CACHEABLE_ENDPOINTS:
-        # Resident data must not stay in any cache: the back button shows nothing.
-        h["Cache-Control"] = "no-store"
-        h["Pragma"] = "no-cache"
-    h.pop("Server", None)
     return response
 
 

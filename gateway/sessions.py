@@ -143,9 +143,9 @@ class StoreSessionInterface(SessionInterface):
 
 def _vary_on_cookie(response: Response) -> None:
     """`Vary: Cookie` (what response.vary.add does, without parsing the header into a set)."""
-    vary = response.headers.get("Vary")
+    vary = ", ".join(response.headers.getlist("Vary"))  # no exception when absent
     if not vary:
-        response.headers["Vary"] = "Cookie"
+        response.headers.add("Vary", "Cookie")
     elif "cookie" not in vary.lower():
         response.headers["Vary"] = f"{vary}, Cookie"
 

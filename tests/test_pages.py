@@ -894,6 +894,26 @@ def test_cache_on_reads_the_lists_once_and_off_reads_them_every_time(app, auth, 
         assert ran == 1  # only the data itself: rent components of the month
 
 
+@CACHE_ON
+def test_what_a_page_derives_from_cached_lists_is_reused_until_the_lists_change(
+        app, auth, client, monkeypatch):
+    from gateway import data, resident
+
+    auth.resident(1)
+    builds = []
+    real = resident._rent_months
+    monkeypatch.setattr(resident, "_rent_months",
+                        lambda found: builds.append(len(found)) or real(found))
+    first = get(client, "/czynsz")
+    again = get(client, "/czynsz")
+    assert len(builds) == 1
+    assert again.select("rok") == first.select("rok")
+    with app.app_context():
+        data.forget_resident("1")  # e.g. a withdrawn month was found: lists dropped
+    assert get(client, "/czynsz").select("rok") == first.select("rok")
+    assert len(builds) == 2  # built again from the freshly read list
+
+
 @CACHE_OFF_AND_ON
 def test_new_month_appears_at_once_without_the_cache(billing_copy, auth, client, settings,
                                                      billing):
