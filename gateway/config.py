@@ -125,7 +125,7 @@ SETTINGS: tuple[Setting, ...] = (
     # [server]
     Setting("server", "host", _text, "127.0.0.1"),
     Setting("server", "port", _int(1, 65535), "8080"),
-    Setting("server", "threads", _int(1, 64), "8"),
+    Setting("server", "threads", _int(1, 64), "4"),
     Setting("server", "connection_limit", _int(10, 10_000), "200"),
     Setting("server", "channel_timeout", _int(5, 600), "30"),
     Setting("server", "max_request_body", _int(1024, 100 * 1024 * 1024), "65536"),
