@@ -574,8 +574,8 @@ def start_with_logins(name: str, target: databases.Target, store: Path, out: Pat
         server.stop()
         raise
     logins_peak = server.peak_mb()
-    # A burst: as many logins at once as the server has worker threads (a morning
-    # when the rent notices arrive); each holds a 64 MiB argon2 buffer while it hashes.
+    # A burst: 8 logins at once (a morning when the rent notices arrive); each
+    # holds a 64 MiB argon2 buffer while it hashes (at most as many as cores at once).
     burst = made[:8]
     server.mark()
     try:

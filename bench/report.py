@@ -161,8 +161,11 @@ def markdown(result: dict[str, Any]) -> str:
       + ", ".join(f"{k} {v}" for k, v in m["packages"].items())
       + (f", {m['postgresql']}" if "postgresql" in m else "") + f", {m['wrk']}. "
       "The load generator (wrk), the portal and the database share the same cores.\n")
-    w("Portal: production settings (config.example.ini defaults: waitress 8 threads, "
-      "connection limit 200, argon2id t=3 m=64 MiB p=2, select-list cache 300 s, one "
+    from gateway.config import SETTINGS
+
+    threads = next(x.default for x in SETTINGS if x.name == "server.threads")
+    w(f"Portal: production settings (config.example.ini defaults: waitress {threads} "
+      "threads, connection limit 200, argon2id t=3 m=64 MiB p=2, select-list cache 300 s, one "
       f"billing connection per worker thread). {cfg['accounts']} residents, spread over "
       f"the {_fmt(cfg['large'])} premises, logged in through the real forms; "
       f"{cfg['per_account']} planned page views each (all seven page views, varied "
@@ -285,7 +288,7 @@ def markdown(result: dict[str, Any]) -> str:
                      "holds a 64 MiB argon2 buffer). ")
             burst = entry.get("login_burst")
             if burst:
-                text += (f"A burst of {burst['logins']} logins at once (one per worker thread) "
+                text += (f"A burst of {burst['logins']} logins at once "
                          f"took {burst['seconds']} s and took it to "
                          f"{_fmt(burst['peak_rss_mb'])} MB. ")
             text += "The measured server was started afterwards. "
