@@ -15,7 +15,8 @@ added here, never in the app:
   GET /_bench/options  (logged in) the resident's valid premises/accounts/periods
                        for each page, so the load mix asks only for real data
 
-`hello` serves a one-route Flask app with the same waitress options as the
+`hello` serves a one-route Flask app with the same waitress options and set-up
+(channel, interpreter switch interval) as the
 portal (threads, connection limit, ...): the framework's limit.
 
 The server prints `LISTENING <port>` once it accepts connections.
@@ -187,13 +188,10 @@ def main() -> int:
     else:
         app = hello_app()
     server = make_server(portal, port=args.port) if app is portal else None
-    if server is None:  # hello: the portal's waitress options, another app
-        from waitress.server import create_server
+    if server is None:  # hello: the portal's waitress options and set-up, another app
+        from gateway.server import create_waitress, waitress_options
 
-        from gateway.server import tune_interpreter, waitress_options
-
-        tune_interpreter()  # the process-wide settings the portal's server uses
-        server = create_server(app, **{**waitress_options(portal), "port": args.port})
+        server = create_waitress(app, {**waitress_options(portal), "port": args.port})
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     print(f"LISTENING {server.effective_port}", flush=True)
     try:

@@ -126,24 +126,30 @@ def tune_interpreter() -> None:
     sys.setswitchinterval(SWITCH_INTERVAL)
 
 
-def make_server(app: Flask, **overrides: Any):
-    """The waitress server, bound and listening (not yet serving)."""
+def create_waitress(app: Any, options: dict[str, Any]):
+    """A waitress server for any WSGI `app` set up as the portal's: its channel
+    (gateway/channel.py) and interpreter settings. Raises waitress's errors."""
     from waitress.server import create_server
 
     from .channel import use_portal_channels
 
     tune_interpreter()
-    options = {**waitress_options(app), **overrides}
     socket_map: dict = {}
+    server = create_server(app, map=socket_map, **options)
+    use_portal_channels(socket_map)
+    return server
+
+
+def make_server(app: Flask, **overrides: Any):
+    """The waitress server, bound and listening (not yet serving)."""
+    options = {**waitress_options(app), **overrides}
     try:
-        server = create_server(app, map=socket_map, **options)
+        return create_waitress(app, options)
     except OSError as exc:
         raise ConfigError(f"server.port: cannot listen on {options['host']}:{options['port']}: "
                           f"{exc.strerror or exc}") from None
     except ValueError as exc:
         raise ConfigError(f"server.host: {options['host']!r}: {exc}") from None
-    use_portal_channels(socket_map)
-    return server
 
 
 def serve(app: Flask) -> None:
