@@ -92,6 +92,7 @@ def login():
             session.clear()
             rotate(session)
             login_user(account)
+            data.warm_lists()
             if account.must_change:
                 return redirect(url_for("auth.change_password", next=target))
             return redirect(target)

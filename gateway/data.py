@@ -56,10 +56,36 @@ def cached_rows(name: str, **params: Any) -> list[dict[str, Any]]:
         hit = cache.get(key)
     if hit is not None:
         return hit
+    return fresh_rows(name, **params)
+
+
+def fresh_rows(name: str, **params: Any) -> list[dict[str, Any]]:
+    """`rows`, read now; the cache (when on) keeps this answer for the next views."""
     result = rows(name, **params)
-    with lock:
-        cache[key] = result
+    cache: TTLCache | None = current_app.extensions.get("resident_cache")
+    if cache is not None:
+        key: Hashable = (current_user.resident, name, tuple(sorted(params.items())))
+        with current_app.extensions["resident_cache_lock"]:
+            cache[key] = result
     return result
+
+
+# Lists nearly every page needs (the header's name, the premises, the accounts):
+# read once at login, so no page's first view needs more than two queries.
+LOGIN_LISTS = ("resident_profile", "resident_premises", "ledger_accounts")
+
+
+def warm_lists() -> None:
+    """Read LOGIN_LISTS into the cache (when on); a billing outage is left for the pages."""
+    from .billing import BillingUnavailable
+
+    if current_app.extensions.get("resident_cache") is None:
+        return
+    try:
+        for name in LOGIN_LISTS:
+            fresh_rows(name)
+    except BillingUnavailable:
+        pass  # the login goes ahead; each page says the data are unavailable
 
 
 def derived(name: str, build: Callable[[list[dict[str, Any]]], T], *key: Hashable) -> T:

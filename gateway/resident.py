@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from . import params as P
-from .data import cached_rows, derived, forget_resident, rows
+from .data import cached_rows, derived, forget_resident, fresh_rows, rows
 
 KINDS = {"M": "Lokal mieszkalny", "G": "Garaż", "U": "Lokal użytkowy"}
 READING_KINDS = {"O": "odczyt", "S": "szacunek (odczyt szacunkowy)", "W": "wymiana licznika"}
@@ -74,7 +74,7 @@ def assignments(fresh: bool = False) -> list[dict[str, Any]]:
     """Every assignment, active first, each with its label and an `active` flag."""
     today = date.today()
     if fresh:
-        return _labelled(rows("resident_premises"), today)
+        return _labelled(fresh_rows("resident_premises"), today)
     return derived("resident_premises", lambda found: _labelled(found, today), today)
 
 
@@ -112,8 +112,9 @@ def display_name() -> str | None:
 
 def personal_page() -> tuple[dict[str, Any], int]:
     # Read now, not from the cache: this page's data *is* the profile and the
-    # assignments, and "Stan na …" promises them as of this moment.
-    person = rows("resident_profile")
+    # assignments, and "Stan na …" promises them as of this moment. (What is read
+    # also refreshes the cache, so the page header needs no third query.)
+    person = fresh_rows("resident_profile")
     return _stamp({"person": person[0] if person else None,
                    "assignments": assignments(fresh=True)}), 200
 

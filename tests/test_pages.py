@@ -935,3 +935,20 @@ def test_new_month_appears_at_once_without_the_cache(billing_copy, auth, client,
     else:  # the cached list may lag by up to cache.ttl_seconds (a documented trade-off)
         assert page.selected("miesiac") in {str(added.month), str(newest.month)}
         assert client.get(url).status_code in (200, 404)
+
+
+@CACHE_ON
+@pytest.mark.parametrize("page", ["/dane-osobowe", "/czynsz", "/ksiegowosc",
+                                  "/ksiegowosc/szczegoly", "/wirtualne-rachunki",
+                                  "/media/odczyty", "/media/rozliczenia"])
+def test_the_first_view_of_any_page_after_login_takes_at_most_two_billing_queries(
+        app, auth, client, page):
+    """The login reads the lists every page needs; a page adds only its own data."""
+    db = app.extensions["billing"]
+    auth.resident(1)
+    before = db.queries_run
+    get(client, page)
+    assert db.queries_run - before <= 2
+    before = db.queries_run
+    get(client, page)
+    assert db.queries_run - before <= 2

@@ -470,6 +470,16 @@ def test_billing_down_from_the_start_then_back(missing_billing, app, auth, clien
     assert app.test_client().get("/readyz").status_code == 200
 
 
+@pytest.mark.parametrize("settings", [{"cache.ttl_seconds": "300"}], indirect=True)
+def test_login_reads_the_lists_ahead_but_works_without_the_billing_database(
+        missing_billing, app, auth, client, demo_path):
+    auth.resident(1)  # the lists read ahead at login are simply not there
+    assert_unavailable(client.get("/czynsz"), "/czynsz")
+    missing_billing.parent.mkdir()
+    shutil.copyfile(demo_path, missing_billing)
+    assert client.get("/czynsz").status_code == 200
+
+
 def test_billing_down_costs_one_connection_attempt_per_request(missing_billing, auth, client,
                                                                monkeypatch):
     """Within the connect timeout: the error page itself does not try the database again."""
