@@ -27,8 +27,7 @@ sys.path.insert(0, str(HERE))
 
 import databases  # noqa: E402
 import loadgen  # noqa: E402
-
-import bench  # noqa: E402
+import portal  # noqa: E402
 
 
 def median(values: list[float]) -> float:
@@ -38,7 +37,7 @@ def median(values: list[float]) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--a", type=Path, default=bench.ROOT, help="checkout A (default: this)")
+    parser.add_argument("--a", type=Path, default=portal.ROOT, help="checkout A (default: this)")
     parser.add_argument("--b", type=Path, required=True, help="checkout B")
     parser.add_argument("--backend", choices=("sqlite", "pg"), default="sqlite")
     parser.add_argument("--pg", default=databases.DEFAULT_PG)
@@ -51,38 +50,38 @@ def main() -> int:
     parser.add_argument("--pages", action="store_true", help="also each page at 1 connection")
     parser.add_argument("--b-set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                         help="a setting for B only (e.g. server.threads=4); repeatable")
-    parser.add_argument("--out", type=Path, default=bench.ROOT / "bench" / "out" / "compare")
+    parser.add_argument("--out", type=Path, default=portal.ROOT / "bench" / "out" / "compare")
     args = parser.parse_args()
     target = databases.Target(args.backend, args.premises, args.years, args.pg)
     if databases.cached(target) is None:
         raise SystemExit(f"{target.label} is not built: run bench/run first")
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
-    store = bench.ROOT / "var" / "bench" / "store-compare.sqlite3"
-    made = bench.create_accounts(store, target.connection,
-                                 bench.pick_residents(target, args.accounts),
+    store = portal.ROOT / "var" / "bench" / "store-compare.sqlite3"
+    made = portal.create_accounts(store, target.connection,
+                                 portal.pick_residents(target, args.accounts),
                                  out / "logs" / "accounts")
     servers = {}
     for name, root in (("A", args.a.resolve()), ("B", args.b.resolve())):
         env = dict(os.environ, PYTHONPATH=str(root))
-        servers[name] = bench.Server("portal", out, f"compare-{name}", target.connection,
+        servers[name] = portal.Server("portal", out, f"compare-{name}", target.connection,
                                      store, env=env,
                                      settings=args.b_set if name == "B" else None)
     try:
-        cookies, _ = bench.log_in_all(servers["A"], made)
-        items = bench.plan_requests(bench.fetch_options(servers["A"], cookies), cookies, 30)
-        mix = bench.wrk_list(items)
+        cookies, _ = portal.log_in_all(servers["A"], made)
+        items = portal.plan_requests(portal.fetch_options(servers["A"], cookies), cookies, 30)
+        mix = portal.wrk_list(items)
         for server in servers.values():
             loadgen.run(server.url + "/", mix, 8, 3)
         runs: dict[str, dict[str, list]] = {}
         cases = [("mix", mix, args.connections)]
         if args.pages:
-            cases += [(page, bench.wrk_list([i for i in items if i["page"] == page]), 1)
-                      for page in bench.PAGES]
+            cases += [(page, portal.wrk_list([i for i in items if i["page"] == page]), 1)
+                      for page in portal.PAGES]
         for _ in range(args.repeats):
             for case, requests, c in cases:
                 for name, server in servers.items():
-                    r = bench.measure(server, requests, c, args.seconds)
+                    r = portal.measure(server, requests, c, args.seconds)
                     runs.setdefault(case, {}).setdefault(name, []).append(r)
     finally:
         for server in servers.values():
