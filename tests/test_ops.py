@@ -6,6 +6,7 @@ demo one: health, logs and the store do not depend on billing data.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import shutil
@@ -269,13 +270,22 @@ def test_log_level_and_folder_come_from_config(settings, tmp_path):
     assert "GET /healthz 200" in read_log(app, "access.log")
 
 
-def test_rotation_survives_a_file_held_open_elsewhere(tmp_path, monkeypatch):
-    cfg = {"LOGGING_MAX_BYTES": 200, "LOGGING_BACKUPS": 2}
-    handler = logs._handler(tmp_path / "portal.log", cfg)
-    logger = logging.getLogger("gateway.rotation-test")
+@contextlib.contextmanager
+def file_logger(path: Path, max_bytes: int, backups: int):
+    """A logger writing through the portal's file handler only; (logger, handler)."""
+    handler = logs._handler(path, {"LOGGING_MAX_BYTES": max_bytes, "LOGGING_BACKUPS": backups})
+    logger = logging.getLogger(f"gateway.test-{path.name}-{max_bytes}")
     logger.addHandler(handler)
     logger.propagate = False
     try:
+        yield logger, handler
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+
+
+def test_rotation_survives_a_file_held_open_elsewhere(tmp_path, monkeypatch):
+    with file_logger(tmp_path / "portal.log", 200, 2) as (logger, handler):
         def refuse(*_args):
             raise PermissionError(32, "The process cannot access the file")
 
@@ -289,23 +299,12 @@ def test_rotation_survives_a_file_held_open_elsewhere(tmp_path, monkeypatch):
         logger.warning("after")
         handler.flush()
         assert (tmp_path / "portal.log.1").exists()  # rotates once it can
-    finally:
-        logger.removeHandler(handler)
-        handler.close()
 
 
 def test_logs_rotate_by_size_and_keep_the_configured_backups(tmp_path):
-    cfg = {"LOGGING_MAX_BYTES": 10_000, "LOGGING_BACKUPS": 2}
-    handler = logs._handler(tmp_path / "access.log", cfg)
-    logger = logging.getLogger("gateway.size-test")
-    logger.addHandler(handler)
-    logger.propagate = False
-    try:
+    with file_logger(tmp_path / "access.log", 10_000, 2) as (logger, _handler):
         for n in range(600):  # ≈ 60 kB: several rollovers
             logger.warning("line %04d %s", n, "x" * 60)
-    finally:
-        logger.removeHandler(handler)
-        handler.close()
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == ["access.log", "access.log.1", "access.log.2"]
     sizes = [(tmp_path / name).stat().st_size for name in names]
