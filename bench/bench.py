@@ -166,17 +166,23 @@ def prepare_mix(server: Server, cookies: dict[int, str], cfg: dict[str, Any], ou
     return items
 
 
+def accounts_for(premises: int, count: int, cfg: dict[str, Any], kind: str, pg: str,
+                 out: Path) -> tuple[Path, list[tuple[int, str, str]]]:
+    """`count` residents of this scale get accounts (in the scale's own store)."""
+    target = databases.Target(kind, premises, cfg["years"], pg)
+    store = ROOT / "var" / "bench" / f"store-{premises}.sqlite3"
+    residents = pick_residents(target, count)
+    say(f"{premises} premises: creating {len(residents)} accounts (argon2id, production cost)")
+    return store, create_accounts(store, target.connection, residents, out / "logs" / "accounts")
+
+
 def large_session(cfg: dict[str, Any], backends: list[str], pg: str, out: Path,
                   profile: bool) -> tuple[dict[str, Any], dict[str, Any]]:
     """The large scale, each backend: the portal at every level, each page, then the
     raw-SQL baseline. Returns (results, {kind: (items, store)}) for the growth step."""
     premises = cfg["large"]
     results: dict[str, Any] = {"premises": premises, "backends": {}}
-    first = databases.Target(backends[0], premises, cfg["years"], pg)
-    store = ROOT / "var" / "bench" / f"store-{premises}.sqlite3"
-    residents = pick_residents(first, cfg["accounts"])
-    say(f"{premises} premises: creating {len(residents)} accounts (argon2id, production cost)")
-    made = create_accounts(store, first.connection, residents, out / "logs" / "accounts")
+    store, made = accounts_for(premises, cfg["accounts"], cfg, backends[0], pg, out)
     cookies: dict[int, str] = {}
     kept: dict[str, Any] = {}
     say("hello world on the same waitress settings (measured next to each portal run)")
@@ -269,11 +275,7 @@ def growth_session(cfg: dict[str, Any], backends: list[str], pg: str, out: Path,
     premises = cfg["small"]
     results: dict[str, Any] = {"premises": premises, "large_premises": cfg["large"],
                                "repeats": cfg["repeats"], "backends": {}}
-    first = databases.Target(backends[0], premises, cfg["years"], pg)
-    store = ROOT / "var" / "bench" / f"store-{premises}.sqlite3"
-    residents = pick_residents(first, cfg["small_accounts"])
-    say(f"{premises} premises: creating {len(residents)} accounts (argon2id, production cost)")
-    made = create_accounts(store, first.connection, residents, out / "logs" / "accounts")
+    store, made = accounts_for(premises, cfg["small_accounts"], cfg, backends[0], pg, out)
     cookies: dict[int, str] = {}
     for kind in backends:
         small_target = databases.Target(kind, premises, cfg["years"], pg)
