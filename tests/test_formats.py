@@ -91,3 +91,14 @@ def test_dates_and_moments_match_babels_polish_format_exactly():
         when = start + timedelta(seconds=step)
         assert day(when.date()) == format_date(when.date(), "dd.MM.yyyy", locale="pl_PL")
         assert moment(when) == format_datetime(when, "dd.MM.yyyy, HH:mm:ss", locale="pl_PL")
+
+
+def test_select_options_escape_values_and_texts_and_mark_the_choice():
+    from gateway.templating import option_tags
+
+    html = str(option_tags([(1, '<b>"Lok" & 1</b>'), ("x\"><script>", "ok")], 1))
+    assert '<option value="1" selected>&lt;b&gt;&#34;Lok&#34; &amp; 1&lt;/b&gt;</option>' in html
+    assert '<option value="x&#34;&gt;&lt;script&gt;">ok</option>' in html
+    assert "<script>" not in html and "<b>" not in html
+    months = str(option_tags([3, 4], 4, lambda m: f"m{m}"))
+    assert months.count("selected") == 1 and '<option value="4" selected>m4</option>' in months
