@@ -50,10 +50,8 @@ def cached_rows(name: str, **params: Any) -> list[dict[str, Any]]:
     cache: TTLCache | None = current_app.extensions.get("resident_cache")
     if cache is None:
         return rows(name, **params)
-    key: Hashable = (current_user.resident, name, tuple(sorted(params.items())))
-    lock: threading.Lock = current_app.extensions["resident_cache_lock"]
-    with lock:
-        hit = cache.get(key)
+    with current_app.extensions["resident_cache_lock"]:
+        hit = cache.get(_key(name, params))
     if hit is not None:
         return hit
     return fresh_rows(name, **params)
@@ -64,10 +62,14 @@ def fresh_rows(name: str, **params: Any) -> list[dict[str, Any]]:
     result = rows(name, **params)
     cache: TTLCache | None = current_app.extensions.get("resident_cache")
     if cache is not None:
-        key: Hashable = (current_user.resident, name, tuple(sorted(params.items())))
         with current_app.extensions["resident_cache_lock"]:
-            cache[key] = result
+            cache[_key(name, params)] = result
     return result
+
+
+def _key(name: str, params: dict[str, Any]) -> Hashable:
+    """The cache slot of one resident's list (the resident from the session, always)."""
+    return (current_user.resident, name, tuple(sorted(params.items())))
 
 
 # Lists nearly every page needs (the header's name, the premises, the accounts):

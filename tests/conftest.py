@@ -177,6 +177,15 @@ class Auth:
 
 
 @pytest.fixture
+def billing_copy(demo_path: Path, tmp_path: Path):
+    """A writable copy of the demo database; a module's `settings` points the app at it
+    (pagehtml.module_settings)."""
+    from pagehtml import BillingCopy
+
+    return BillingCopy(demo_path, tmp_path / "billing")
+
+
+@pytest.fixture
 def auth(app, client) -> Auth:
     return Auth(app, client)
 

@@ -17,6 +17,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 NBSP = "\u00a0"
 MINUS = "\u2212"
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
@@ -245,3 +247,12 @@ def module_settings(settings: dict[str, Any], request: Any) -> dict[str, Any]:
     if "billing_copy" in request.fixturenames:
         settings["billing.connection"] = request.getfixturevalue("billing_copy").connection
     return settings
+
+
+# The select-list cache off and on (0 s / 300 s), applied through a module's
+# `settings` fixture that calls module_settings.
+CACHE_OFF_AND_ON = pytest.mark.parametrize(
+    "settings", [{"cache.ttl_seconds": "0"}, {"cache.ttl_seconds": "300"}], indirect=True,
+    ids=["cache-off", "cache-on"])
+CACHE_ON = pytest.mark.parametrize("settings", [{"cache.ttl_seconds": "300"}], indirect=True,
+                                   ids=["cache-on"])

@@ -16,7 +16,16 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 import pytest
-from pagehtml import BillingCopy, Page, body_rows, dec, dmy, module_settings, pln, strip_volatile
+from pagehtml import (
+    CACHE_OFF_AND_ON,
+    Page,
+    body_rows,
+    dec,
+    dmy,
+    module_settings,
+    pln,
+    strip_volatile,
+)
 
 PAGES = ["/czynsz", "/ksiegowosc", "/ksiegowosc/szczegoly", "/media/odczyty",
          "/media/rozliczenia"]
@@ -29,14 +38,8 @@ PARAMS = {
 }
 SQL_WORDS = re.compile(r"\b(SELECT|FROM|WHERE|PRZYDZIALY|NALICZENIA|DOKUMENTY|sqlite3?|"
                        r"OperationalError|Traceback|pyodbc)\b")
-CACHE_OFF_AND_ON = pytest.mark.parametrize(
-    "settings", [{"cache.ttl_seconds": "0"}, {"cache.ttl_seconds": "300"}], indirect=True,
-    ids=["cache-off", "cache-on"])
 
 
-@pytest.fixture
-def billing_copy(demo_path, tmp_path) -> BillingCopy:
-    return BillingCopy(demo_path, tmp_path / "billing")
 
 
 @pytest.fixture

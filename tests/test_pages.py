@@ -20,10 +20,11 @@ from typing import Any
 
 import pytest
 from pagehtml import (
+    CACHE_OFF_AND_ON,
+    CACHE_ON,
     MINUS,
     MONEY_RE,
     NBSP,
-    BillingCopy,
     Page,
     body_rows,
     dec,
@@ -212,10 +213,6 @@ def billing(demo_sql):
     return lambda who: Billing(demo_sql, who)
 
 
-@pytest.fixture
-def billing_copy(demo_path, tmp_path) -> BillingCopy:
-    """A writable copy of the demo database; the test's app reads it (see `settings`)."""
-    return BillingCopy(demo_path, tmp_path / "billing")
 
 
 @pytest.fixture
@@ -224,11 +221,6 @@ def settings(settings, request):
     return module_settings(settings, request)
 
 
-CACHE_OFF_AND_ON = pytest.mark.parametrize(
-    "settings", [{"cache.ttl_seconds": "0"}, {"cache.ttl_seconds": "300"}], indirect=True,
-    ids=["cache-off", "cache-on"])
-CACHE_ON = pytest.mark.parametrize("settings", [{"cache.ttl_seconds": "300"}], indirect=True,
-                                   ids=["cache-on"])
 
 
 def get(client, url: str, status: int = 200) -> Page:

@@ -21,7 +21,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from pagehtml import BillingCopy, Page, module_settings
+from pagehtml import Page, module_settings
 
 from gateway import resident
 
@@ -41,9 +41,6 @@ UNSAFE_SOURCES = {"'unsafe-inline'", "'unsafe-eval'", "'unsafe-hashes'", "*", "h
 SCRIPT = "<script>alert(1)</script>"
 
 
-@pytest.fixture
-def billing_copy(demo_path, tmp_path) -> BillingCopy:
-    return BillingCopy(demo_path, tmp_path / "billing")
 
 
 @pytest.fixture
