@@ -165,6 +165,7 @@ class BillingDB:
         self.reuse = reuse
         self.max_age = max_age
         self.queries_run = 0  # counted per process, read by the benchmark
+        self.last_outage: float | None = None  # monotonic time of the last unavailable/timeout
         self._local = threading.local()
         self._watchdog = _Watchdog()
 
@@ -253,6 +254,18 @@ class BillingDB:
     # running ---------------------------------------------------------------
     def run(self, query: Query, params: dict[str, Any]) -> list[dict[str, Any]]:
         """Execute `query` with bound `params`; plain typed dicts back."""
+        try:
+            return self._run(query, params)
+        except BillingUnavailable as exc:
+            if exc.kind in ("unavailable", "timeout"):
+                self.last_outage = time.monotonic()
+            raise
+
+    def recently_down(self, seconds: float = 60.0) -> bool:
+        """Was the database unreachable or too slow within the last `seconds`?"""
+        return self.last_outage is not None and time.monotonic() - self.last_outage < seconds
+
+    def _run(self, query: Query, params: dict[str, Any]) -> list[dict[str, Any]]:
         values = [bind_value(v, self.embedded) for v in query.bind(params)]
         for attempt in (1, 2):
             held, reused = self._acquire()

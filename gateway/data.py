@@ -78,11 +78,15 @@ LOGIN_LISTS = ("resident_profile", "resident_premises", "ledger_accounts")
 
 
 def warm_lists() -> None:
-    """Read LOGIN_LISTS into the cache (when on); a billing outage is left for the pages."""
+    """Read LOGIN_LISTS into the cache (when on); a billing outage is left for the pages.
+
+    Skipped while the database was down or timing out in the last minute, so that
+    logging in costs at most one wait for the first failure of an outage.
+    """
     from .billing import BillingUnavailable
 
-    if current_app.extensions.get("resident_cache") is None:
-        return
+    if current_app.extensions.get("resident_cache") is None or billing().recently_down():
+        return  # an outage must not make the login wait for a timeout on top
     try:
         for name in LOGIN_LISTS:
             fresh_rows(name)

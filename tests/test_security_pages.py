@@ -477,6 +477,20 @@ def test_login_reads_the_lists_ahead_but_works_without_the_billing_database(
     assert client.get("/czynsz").status_code == 200
 
 
+@pytest.mark.parametrize("settings", [{"cache.ttl_seconds": "300"}], indirect=True)
+def test_login_does_not_wait_for_a_billing_database_known_to_be_down(
+        missing_billing, app, auth, client, monkeypatch):
+    db = app.extensions["billing"]
+    attempts = []
+    real = db._acquire
+    monkeypatch.setattr(db, "_acquire", lambda: attempts.append(1) or real())
+    first, second = auth.create(1), auth.create(2)
+    assert auth.login(*first).status_code == 302  # meets the outage once, at the first list
+    assert len(attempts) == 1 and db.recently_down()
+    assert auth.login(*second, client=app.test_client()).status_code == 302
+    assert len(attempts) == 1  # later logins skip the read-ahead: no wait on top
+
+
 def test_billing_down_costs_one_connection_attempt_per_request(missing_billing, auth, client,
                                                                monkeypatch):
     """Within the connect timeout: the error page itself does not try the database again."""
