@@ -58,7 +58,7 @@ def run_raw(target: databases.Target, items: list[dict[str, Any]], connections: 
 
 def login_cost() -> dict[str, Any]:
     """Baseline (c): one argon2id hash/verify with the production parameters."""
-    from gateway.passwords import make_hasher
+    from gateway.store.passwords import make_hasher
 
     hasher = make_hasher(3, 65536, 2)
     stored = hasher.hash(PASSPHRASE)
@@ -90,7 +90,7 @@ def index_check(target: databases.Target, items: list[dict[str, Any]]) -> dict[s
     """EXPLAIN each page query (sample parameters): full scans of big tables, if any."""
     import rawsql
 
-    from gateway.querylib import QuerySet
+    from gateway.billing.queries import QuerySet
 
     dialect = "sqlite" if target.kind == "sqlite" else "postgresql"
     queries = QuerySet(ROOT / "queries", dialect, need_resident=True)

@@ -35,7 +35,8 @@ TOKEN_RE = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 
 def logged_in_app(billing: str, resident: str, folder: Path):
     """The portal with production settings but cheap hashing, and one resident's cookie."""
-    from gateway import accounts, create_app
+    from gateway import create_app
+    from gateway.store import accounts
 
     app = create_app(test_config={
         "billing.connection": billing, "store.path": str(folder / "store.sqlite3"),

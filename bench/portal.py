@@ -222,7 +222,8 @@ def create_accounts(store: Path, billing: str, residents: list[int], log_dir: Pa
     """Accounts created the way the office does it; [(resident, login, start password)]."""
     from server import portal_settings
 
-    from gateway import accounts, create_app
+    from gateway import create_app
+    from gateway.store import accounts
 
     store.unlink(missing_ok=True)
     for suffix in ("-wal", "-shm"):
@@ -262,7 +263,7 @@ def plan_requests(options: dict[int, dict], cookies: dict[int, str], per_account
     Each item: page, path (with parameters), cookie, and `queries`: the data
     queries the page shows ([name, params]) for the raw-SQL baseline.
     """
-    from gateway.params import month_range, year_range
+    from gateway.web.params import month_range, year_range
 
     rng = random.Random(seed)
     names = list(PAGES)

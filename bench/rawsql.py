@@ -42,8 +42,8 @@ def percentiles(values: list[float], points=(50, 90, 95, 99)) -> dict[str, float
 
 
 def prepare(spec: dict[str, Any]):
-    from gateway.billing import detect_dialect
-    from gateway.querylib import QuerySet
+    from gateway.billing.driver import detect_dialect
+    from gateway.billing.queries import QuerySet
 
     connection = spec["connection"]
     dialect = detect_dialect(connection)
@@ -72,7 +72,7 @@ def connect(connection: str, embedded: bool, dialect: str):
                                check_same_thread=False)
     import pyodbc
 
-    from gateway.billing import effective_connection
+    from gateway.billing.driver import effective_connection
 
     # The driver options the portal uses, so both measure the same driver work.
     conn = pyodbc.connect(effective_connection(connection, dialect), timeout=5,

@@ -86,8 +86,9 @@ def instrument(app) -> None:
     from flask import Blueprint, g, jsonify, request
     from flask_login import current_user, login_required
 
-    from gateway import data, resident
-    from gateway.security import csrf
+    from gateway.billing import reads as data
+    from gateway.web import builders as resident
+    from gateway.web.security import csrf
 
     db = app.extensions["billing"]
     stats = Stats()
@@ -176,7 +177,7 @@ def main() -> int:
     args = parser.parse_args()
 
     from gateway import create_app
-    from gateway.server import make_server, preflight
+    from gateway.ops.server import make_server, preflight
 
     settings = portal_settings(args.billing, args.store, args.log_dir)
     settings.update(item.split("=", 1) for item in args.set)
@@ -189,7 +190,7 @@ def main() -> int:
         app = hello_app()
     server = make_server(portal, port=args.port) if app is portal else None
     if server is None:  # hello: the portal's waitress options and set-up, another app
-        from gateway.server import create_waitress, waitress_options
+        from gateway.ops.server import create_waitress, waitress_options
 
         server = create_waitress(app, {**waitress_options(portal), "port": args.port})
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)

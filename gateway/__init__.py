@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 
 from . import config as config_module
-from .templating import PortalFlask
+from .web import PortalFlask
 
 __all__ = ["create_app"]
 
@@ -45,31 +45,10 @@ def create_app(config_path: str | os.PathLike | None = None,
         app.config["SECRET_KEY"] = os.urandom(32).hex()
         app.config["_GENERATED_KEY"] = True
 
-    from . import (
-        auth,
-        data,
-        errors,
-        formats,
-        links,
-        logs,
-        ops,
-        pages,
-        security,
-        sessions,
-        store,
-        templating,
-    )
+    from . import billing, ops, store, web
 
-    logs.init_app(app)
+    ops.init_app(app)  # logging first: everything after it may log
     store.init_app(app)
-    sessions.init_app(app)
-    data.init_app(app)
-    security.init_app(app)
-    auth.init_app(app)
-    formats.init_app(app)
-    links.init_app(app)
-    templating.init_app(app)
-    errors.init_app(app)
-    app.register_blueprint(pages.bp)
-    app.register_blueprint(ops.bp)
+    billing.init_app(app)
+    web.init_app(app)
     return app

@@ -139,7 +139,7 @@ class Auth:
         self.client = client
 
     def create(self, resident: str | int, login: str | None = None) -> tuple[str, str]:
-        from gateway import accounts
+        from gateway.store import accounts
 
         with self.app.app_context():
             account, start = accounts.create(str(resident), login)

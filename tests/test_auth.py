@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 from conftest import STRONG_PASSWORD, csrf_token, path_of, text
 
-import gateway.passwords
+import gateway.store.passwords
 
 DATA_PAGES = ["/dane-osobowe", "/czynsz", "/ksiegowosc", "/ksiegowosc/szczegoly",
               "/wirtualne-rachunki", "/media/odczyty", "/media/rozliczenia"]
@@ -131,14 +131,14 @@ def test_unknown_login_and_wrong_password_answer_the_same(app, auth):
 def test_unknown_login_verifies_a_dummy_hash(app, auth, monkeypatch, store_sql):
     login = auth.resident(1)
     auth.logout()
-    real = gateway.passwords.verify
+    real = gateway.store.passwords.verify
     calls: list[str] = []
 
     def counting(hasher, stored, password):
         calls.append(stored)
         return real(hasher, stored, password)
 
-    monkeypatch.setattr(gateway.passwords, "verify", counting)
+    monkeypatch.setattr(gateway.store.passwords, "verify", counting)
     account_hashes = {r[0] for r in store_sql("SELECT password_hash FROM accounts")}
 
     post_login(app.test_client(), "nikt-taki-x", "to nie jest moje hasło")

@@ -25,8 +25,8 @@ import pytest
 from conftest import ROOT, Auth, base_settings
 
 from gateway import create_app
-from gateway.billing import BillingDB
-from gateway.querylib import QuerySet, parse_query
+from gateway.billing.driver import BillingDB
+from gateway.billing.queries import QuerySet, parse_query
 
 QUERIES = ROOT / "queries"
 RESIDENTS = (1, 2, 3, 4, 5)

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from gateway.billing import (
+from gateway.billing.driver import (
     BillingDB,
     BillingUnavailable,
     detect_dialect,
     effective_connection,
 )
-from gateway.querylib import parse_query
+from gateway.billing.queries import parse_query
 
 
 def make_db(path: Path) -> None:
@@ -170,4 +170,4 @@ def test_only_the_access_module_imports_the_odbc_driver():
                        for path in (PROJECT_DIR / "gateway").rglob("*.py")
                        if re.search(r"^\s*(import|from)\s+pyodbc\b",
                                     path.read_text(encoding="utf-8"), re.M))
-    assert importers == ["gateway/billing.py"]
+    assert importers == ["gateway/billing/driver.py"]

@@ -15,9 +15,9 @@ from pathlib import Path
 
 from flask import Flask
 
-from gateway import logs
-from gateway.channel import PortalChannel
-from gateway.server import make_server
+from gateway.ops import logs
+from gateway.ops.channel import PortalChannel
+from gateway.ops.server import make_server
 
 
 def bare_channel(**state) -> PortalChannel:

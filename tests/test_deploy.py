@@ -28,10 +28,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from gateway import create_app, logs, server
+from gateway import create_app
+from gateway.billing.queries import QuerySet
 from gateway.cli import main
 from gateway.config import SETTINGS
-from gateway.querylib import QuerySet
+from gateway.ops import logs, server
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy" / "windows"

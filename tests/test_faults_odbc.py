@@ -22,8 +22,8 @@ import pytest
 from conftest import Auth, base_settings
 
 from gateway import create_app
-from gateway.billing import BillingDB, BillingUnavailable
-from gateway.querylib import QuerySet
+from gateway.billing.driver import BillingDB, BillingUnavailable
+from gateway.billing.queries import QuerySet
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERY_TIMEOUT = 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from gateway.formats import day, money, nrb, number, unit
+from gateway.web.formats import day, money, nrb, number, unit
 
 NBSP = "\u00a0"
 
@@ -40,7 +40,7 @@ def test_units_are_written_with_superscripts():
 
 
 def test_rates_show_fractions_of_a_grosz_only_when_there_are_some():
-    from gateway.formats import rate
+    from gateway.web.formats import rate
 
     assert rate(Decimal("2.7000")) == "2,70"
     assert rate(Decimal("0.3725")) == "0,3725"
@@ -84,7 +84,7 @@ def test_dates_and_moments_match_babels_polish_format_exactly():
 
     from babel.dates import format_date, format_datetime
 
-    from gateway.formats import moment
+    from gateway.web.formats import moment
 
     start = datetime(1999, 12, 31, 23, 59, 58)
     for step in range(0, 400 * 24 * 3600, 7919 * 7):
@@ -94,7 +94,7 @@ def test_dates_and_moments_match_babels_polish_format_exactly():
 
 
 def test_select_options_escape_values_and_texts_and_mark_the_choice():
-    from gateway.templating import option_tags
+    from gateway.web.templating import option_tags
 
     html = str(option_tags([(1, '<b>"Lok" & 1</b>'), ("x\"><script>", "ok")], 1))
     assert '<option value="1" selected>&lt;b&gt;&#34;Lok&#34; &amp; 1&lt;/b&gt;</option>' in html

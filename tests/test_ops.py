@@ -19,9 +19,11 @@ from typing import Any
 import pytest
 from conftest import STRONG_PASSWORD, base_settings
 
-from gateway import create_app, logs, store
-from gateway.billing import BillingDB
+from gateway import create_app
+from gateway.billing.driver import BillingDB
 from gateway.config import ConfigError
+from gateway.ops import logs
+from gateway.store import db as store
 
 PASSWORD_MARK = "Tajne-Haslo-Ktorego-Nie-Ma-W-Logu-123"
 
@@ -356,7 +358,7 @@ def test_fresh_and_empty_stores_get_the_current_schema(tmp_path):
 
 def test_older_store_is_migrated_on_start_and_kept(settings, monkeypatch, tmp_path):
     app = create_app(test_config=settings)
-    from gateway import accounts
+    from gateway.store import accounts
 
     with app.app_context():
         account, _ = accounts.create("7", "stary-login")
@@ -424,7 +426,7 @@ def _logins(path: Path) -> list[str]:
 
 
 def test_backup_while_a_write_is_open_and_restore(app, settings, tmp_path):
-    from gateway import accounts
+    from gateway.store import accounts
 
     with app.app_context():
         accounts.create("1", "anna-k")

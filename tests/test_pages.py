@@ -889,7 +889,8 @@ def test_cache_on_reads_the_lists_once_and_off_reads_them_every_time(app, auth, 
 @CACHE_ON
 def test_what_a_page_derives_from_cached_lists_is_reused_until_the_lists_change(
         app, auth, client, monkeypatch):
-    from gateway import data, resident
+    from gateway.billing import reads as data
+    from gateway.web import builders as resident
 
     auth.resident(1)
     builds = []

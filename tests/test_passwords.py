@@ -275,7 +275,7 @@ def test_no_more_hashes_run_at_once_than_there_are_slots():
     """A burst of logins must not hold 64 MiB per worker thread at once."""
     import threading
 
-    from gateway.passwords import BoundedHasher
+    from gateway.store.passwords import BoundedHasher
 
     running = 0
     peak = 0

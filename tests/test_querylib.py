@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from gateway.billing.queries import QueryError, QuerySet, parse_query
 from gateway.config import PROJECT_DIR
-from gateway.querylib import QueryError, QuerySet, parse_query
 
 HEADER = "-- q: test\n-- params: {params}\n-- columns: a int\n"
 

@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 import pytest
 from pagehtml import Page, module_settings
 
-from gateway import resident
+from gateway.web import builders as resident
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_PAGES = ["/czynsz", "/ksiegowosc", "/ksiegowosc/szczegoly", "/wirtualne-rachunki",
@@ -301,7 +301,7 @@ def test_unavailable_billing_page_has_the_headers(missing_billing, auth, client)
 
 
 def test_real_waitress_sends_no_server_version(app, auth):
-    from gateway import server
+    from gateway.ops import server
 
     auth.resident(1)
     srv = server.make_server(app, host="127.0.0.1", port=0)
@@ -338,7 +338,7 @@ def test_real_waitress_sends_no_server_version(app, auth):
 
 
 def test_real_waitress_413_is_the_portals_page(app):
-    from gateway import server
+    from gateway.ops import server
 
     srv = server.make_server(app, host="127.0.0.1", port=0)
     thread = threading.Thread(target=srv.run, daemon=True)
@@ -389,7 +389,7 @@ def test_forced_error_is_a_polish_page_with_an_incident_id(logged_in, client, mo
 def test_unexpected_error_below_the_views_is_500_not_a_traceback(logged_in, client,
                                                                 monkeypatch):
     """A bug (not a driver error) while querying: the 500 page, not a 503 or a traceback."""
-    from gateway.billing import BillingDB
+    from gateway.billing.driver import BillingDB
 
     def bug(self, query, params):
         raise KeyError("SELECT resident FROM PRZYDZIALY")
@@ -494,7 +494,7 @@ def test_login_does_not_wait_for_a_billing_database_known_to_be_down(
 def test_billing_down_costs_one_connection_attempt_per_request(missing_billing, auth, client,
                                                                monkeypatch):
     """Within the connect timeout: the error page itself does not try the database again."""
-    from gateway.billing import BillingDB
+    from gateway.billing.driver import BillingDB
 
     attempts: list[str] = []
     real_open = BillingDB._open

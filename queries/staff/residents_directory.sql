@@ -1,12 +1,13 @@
 -- residents_directory: every person with an assignment, with the premises and
 -- address (staff only: `gateway residents find`, `gateway accounts issue`).
 -- params: today
--- columns: resident int, first_name text, last_name text, company text, register_no text, street text, house_no text, premises_no text, city text, date_from date, date_to date, active int
+-- columns: resident int, first_name text, last_name text, company text, register_no text, kind text, street text, house_no text, premises_no text, city text, date_from date, date_to date, active int
 SELECT o.ID_OS AS resident,
        o.IMIE AS first_name,
        o.NAZWISKO AS last_name,
        o.NAZWA_FIRMY AS company,
        l.NR_EWID AS register_no,
+       l.RODZ_LOK AS kind,
        b.ULICA AS street,
        b.NR_DOMU AS house_no,
        l.NR_LOK AS premises_no,

@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from playwright.sync_api import ConsoleMessage, Locator, Page, Request, Response, expect
 
-from gateway.formats import MONTHS, money, nrb, number
+from gateway.web.formats import MONTHS, money, nrb, number
 
 VIEWPORTS: dict[str, dict[str, Any]] = {
     "desktop": {"viewport": {"width": 1280, "height": 900}},

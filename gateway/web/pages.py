@@ -17,7 +17,7 @@ from flask import (
 from flask_login import login_required
 from markupsafe import Markup
 
-from . import resident
+from . import builders as resident
 from .params import ParamError
 from .security import safe_next
 
@@ -123,7 +123,7 @@ def _layout() -> dict[str, Any]:
     def resident_name() -> str | None:
         from flask_login import current_user
 
-        from .billing import BillingUnavailable
+        from ..billing import BillingUnavailable
 
         if not current_user.is_authenticated or current_user.must_change:
             return None

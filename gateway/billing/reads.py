@@ -15,9 +15,9 @@ from cachetools import TTLCache
 from flask import Flask, current_app
 from flask_login import current_user
 
-from .billing import BillingDB
-from .config import ConfigError
-from .querylib import QuerySet
+from ..config import ConfigError
+from .driver import BillingDB, BillingUnavailable
+from .queries import QuerySet
 
 T = TypeVar("T")
 
@@ -83,7 +83,6 @@ def warm_lists() -> None:
     Skipped while the database was down or timing out in the last minute, so that
     logging in costs at most one wait for the first failure of an outage.
     """
-    from .billing import BillingUnavailable
 
     if current_app.extensions.get("resident_cache") is None or billing().recently_down():
         return  # an outage must not make the login wait for a timeout on top

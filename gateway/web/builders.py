@@ -14,8 +14,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from ..billing import cached_rows, derived, forget_resident, fresh_rows, rows
 from . import params as P
-from .data import cached_rows, derived, forget_resident, fresh_rows, rows
 
 KINDS = {"M": "Lokal mieszkalny", "G": "Garaż", "U": "Lokal użytkowy"}
 READING_KINDS = {"O": "odczyt", "S": "szacunek (odczyt szacunkowy)", "W": "wymiana licznika"}
@@ -32,7 +32,7 @@ def _missing(ctx: dict[str, Any], what: str) -> tuple[dict[str, Any], int]:
     from flask import request
     from flask_login import current_user
 
-    from . import audit
+    from ..store import audit
 
     audit.record("access_refused", current_user.login, detail=f"{request.path} {what}"[:200])
     return _stamp(dict(ctx, missing=True)), 404

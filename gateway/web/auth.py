@@ -18,10 +18,10 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from . import accounts, audit, data
-from .billing import BillingUnavailable
+from .. import billing
+from ..billing import BillingUnavailable
+from ..store import accounts, audit, passwords, rotate
 from .security import PUBLIC_ENDPOINTS, safe_next
-from .sessions import rotate
 
 bp = Blueprint("auth", __name__)
 
@@ -92,7 +92,7 @@ def login():
             session.clear()
             rotate(session)
             login_user(account)
-            data.warm_lists()
+            billing.warm_lists()
             if account.must_change:
                 return redirect(url_for("auth.change_password", next=target))
             return redirect(target)
@@ -114,19 +114,17 @@ def login():
 
 def _context_words() -> list[str]:
     """Login, names, streets and the cooperative: words a new password must not be made of."""
-    from .passwords import context_words
-
     cfg = current_app.config
     texts = [current_user.login, cfg["PORTAL_COOPERATIVE_NAME"], cfg["PORTAL_CONTEXT_WORDS"],
              "spółdzielnia mieszkaniowa portal"]
     try:
-        for row in data.cached_rows("resident_profile"):
+        for row in billing.cached_rows("resident_profile"):
             texts += [row["first_name"], row["last_name"], row["company"]]
-        for row in data.cached_rows("resident_premises"):
+        for row in billing.cached_rows("resident_premises"):
             texts += [row["street"], row["city"]]
     except BillingUnavailable:
         pass  # the policy still checks login, cooperative, common passwords and zxcvbn
-    return context_words(*texts)
+    return passwords.context_words(*texts)
 
 
 @bp.route("/haslo", methods=["GET", "POST"])
@@ -152,7 +150,7 @@ def change_password():
 def logout():
     if current_user.is_authenticated:
         audit.record("logout", current_user.login)
-        data.forget_resident(current_user.resident)
+        billing.forget_resident(current_user.resident)
     logout_user()
     session.clear()
     flash("Wylogowano. Do zobaczenia!", "ok")

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from flask import abort, request
 
-from . import audit
+from ..store import audit
 
 T = TypeVar("T")
 MAX_PARAM = 40

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .querylib import Query
+from .queries import Query
 from .values import bind_value, converter
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,6 @@ audited with the operator's OS user name.
 from __future__ import annotations
 
 import csv
-import functools
 import json
 from collections.abc import Callable
 from datetime import date
@@ -16,33 +15,12 @@ from typing import Any
 
 import click
 
-from . import accounts as acc
-from .accounts import Account
+from ..billing import person_name, premises_address, staff_db, staff_queries
+from ..store import Account, passwords
+from ..store import accounts as acc
+from .common import fail, staff_command
 
 EXIT_NOT_FOUND = 4
-
-
-def _obj():
-    from .cli import Context
-
-    return click.get_current_context().find_object(Context)
-
-
-def staff_command(func: Callable[..., None]) -> Callable[..., None]:
-    """Run a command in the app context; expected errors become one line and an exit code."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> None:
-        from .cli import clean_errors
-
-        @clean_errors
-        def run() -> None:
-            with _obj().app().app_context():
-                func(*args, **kwargs)
-
-        run()
-
-    return wrapper
 
 
 def _describe(account: Account) -> dict[str, Any]:
@@ -73,7 +51,6 @@ def _slip(account: Account, start: str, as_json: bool) -> None:
 
 
 def _resident_directory() -> list[dict[str, Any]]:
-    from .checks import staff_db, staff_queries
 
     return staff_db().run(staff_queries()["residents_directory"], {"today": date.today()})
 
@@ -91,7 +68,6 @@ def accounts() -> None:
 @staff_command
 def create(resident: str, login: str | None, as_json: bool, no_check: bool) -> None:
     """Create an account for RESIDENT (number in the billing database)."""
-    from .cli import fail
 
     if not no_check and not any(str(r["resident"]) == resident
                                 for r in _resident_directory()):
@@ -182,26 +158,18 @@ def issue(all_: bool, out: str) -> None:
             for resident in bar:
                 account, start = acc.create(resident)
                 row = names[resident]
-                name = _name(row)
-                address = _address(row)
+                name = person_name(row)
+                address = premises_address(row, with_city=True)
                 expires = account.start_expires.date().isoformat() \
                     if account.start_expires else ""
                 writer.writerow([resident, name, address, account.login, start,
                                  expires])
                 slips.write(_slip_text(name, address, account.login, start, expires))
-    from . import audit
+    from ..store import audit
 
     audit.record("staff_issue", None, detail=f"created={len(todo)}")
     click.echo(f"Założono {len(todo)} kont. Kartki: {txt}, tabela: {csv_path}. "
                "Pliki zawierają hasła: wydrukuj i usuń.")
-
-
-def _name(row: dict[str, Any]) -> str:
-    return row["company"] or " ".join(p for p in (row["first_name"], row["last_name"]) if p)
-
-
-def _address(row: dict[str, Any]) -> str:
-    return f"{row['street']} {row['house_no']}/{row['premises_no']}, {row['city']}"
 
 
 def _slip_text(name: str, address: str, login: str, start: str, expires: str) -> str:
@@ -223,7 +191,7 @@ def backup(path: str) -> None:
     """Copy the accounts store to PATH (safe while the portal runs)."""
     from flask import current_app
 
-    from .store import backup as copy_store
+    from ..store import backup as copy_store
 
     summary = copy_store(current_app.config["STORE_PATH"], Path(path))
     click.echo(f"Kopia magazynu kont zapisana: {path} "
@@ -238,7 +206,7 @@ def restore(path: str, yes: bool) -> None:
     """Put the backup PATH back as the accounts store (stop the portal first)."""
     from flask import current_app
 
-    from .store import restore as restore_store
+    from ..store import restore as restore_store
 
     target = current_app.config["STORE_PATH"]
     if not yes:
@@ -260,12 +228,11 @@ def residents() -> None:
 @staff_command
 def find(text: str, as_json: bool) -> None:
     """Find residents by name, address, premises number or resident number."""
-    from .passwords import fold
-    needle = fold(text.strip())
+    needle = passwords.fold(text.strip())
     found: dict[str, dict[str, Any]] = {}
     for row in _resident_directory():
-        name, address = _name(row), _address(row)
-        haystack = fold(" ".join([str(row["resident"]), name, address,
+        name, address = person_name(row), premises_address(row, with_city=True)
+        haystack = passwords.fold(" ".join([str(row["resident"]), name, address,
                                    row["register_no"] or ""]))
         if needle and needle in haystack:
             item = found.setdefault(str(row["resident"]), {

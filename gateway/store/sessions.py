@@ -20,7 +20,7 @@ from flask import Flask, Request, Response
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
-from .store import get_store
+from .db import get_store
 
 TOUCH_EVERY = 60.0  # seconds between last_seen updates of one session
 PURGE_EVERY = 300.0

@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Callable
 from pathlib import Path
 
-from .config import PROJECT_DIR
+from ..config import PROJECT_DIR
 
 DEMO_DB = "var/demo-billing.sqlite3"
 DEMO_RESIDENT = "1"
@@ -30,8 +30,8 @@ def write_config(path: Path) -> bool:
 
 
 def setup(obj, premises: int, years: int, echo: Callable[[str], None]) -> None:
-    from . import accounts
-    from .demo.generate import build
+    from ..demo.generate import build
+    from ..store import accounts
 
     if write_config(obj.path):
         echo(f"Utworzono {obj.path} (z config.example.ini, z nowym kluczem).")

@@ -10,61 +10,11 @@ from __future__ import annotations
 import json
 import secrets
 import sys
-from collections.abc import Callable
 from datetime import date
-from functools import wraps
-from pathlib import Path
-from typing import Any
 
 import click
-from flask import Flask
 
-from . import create_app
-from .billing import BillingUnavailable
-from .config import PROJECT_DIR, ConfigError, config_path
-from .querylib import QueryError
-
-EXIT_USAGE = 2
-
-
-class Context:
-    def __init__(self, config: str | None):
-        self.config = config
-        self._app: Flask | None = None
-
-    @property
-    def path(self) -> Path:
-        return config_path(self.config)
-
-    def app(self) -> Flask:
-        if self._app is None:
-            self._app = create_app(self.config)
-        return self._app
-
-
-def fail(message: str, code: int = 1) -> None:
-    click.echo(f"błąd: {message}", err=True)
-    sys.exit(code)
-
-
-def clean_errors(func: Callable) -> Callable:
-    """Turn expected errors into one line and an exit code."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from .accounts import AccountError
-
-        try:
-            return func(*args, **kwargs)
-        except (ConfigError, QueryError) as exc:
-            fail(str(exc), EXIT_USAGE)
-        except AccountError as exc:
-            fail(str(exc), 1)
-        except BillingUnavailable as exc:
-            detail = " ".join(str(exc).split())  # driver texts span lines
-            fail(f"baza rozliczeniowa niedostępna ({exc.kind}): {detail}", 3)
-
-    return wrapper
+from .common import EXIT_USAGE, Context, clean_errors, fail
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -89,7 +39,7 @@ def secret() -> None:
 @clean_errors
 def check(obj: Context, resident: str | None) -> None:
     """Run every query in queries/ and validate its columns against its header."""
-    from .checks import run_checks
+    from ..ops import run_checks
 
     with obj.app().app_context():
         ok = run_checks(resident, click.echo)
@@ -101,7 +51,7 @@ def check(obj: Context, resident: str | None) -> None:
 @clean_errors
 def serve(obj: Context) -> None:
     """Serve the portal with waitress, as configured in [server]."""
-    from .server import serve as run_server
+    from ..ops import serve as run_server
 
     run_server(obj.app())
 
@@ -124,7 +74,7 @@ def demo() -> None:
 def demo_build(obj: Context, premises: int, years: int, seed: int, until: str | None,
                target: str | None) -> None:
     """Generate the demo billing database (deterministic for the same options)."""
-    from .demo.generate import build
+    from ..demo.generate import build
 
     if target is None:
         target = obj.app().config["BILLING_CONNECTION"]
@@ -153,11 +103,10 @@ def demo_setup(obj: Context, premises: int, years: int) -> None:
 
 
 def _register_subcommands() -> None:
-    from .accounts_cli import accounts, residents
+    from .accounts import accounts, residents
 
     main.add_command(accounts)
     main.add_command(residents)
 
 
 _register_subcommands()
-__all__ = ["main", "Context", "clean_errors", "fail", "PROJECT_DIR"]

@@ -76,7 +76,7 @@ def fold(text: str) -> str:
 
 
 def _common_passwords() -> frozenset[str]:
-    text = resources.files("gateway").joinpath("data/common-passwords.txt").read_text("utf-8")
+    text = resources.files("gateway.store").joinpath("data/common-passwords.txt").read_text("utf-8")
     return frozenset(fold(line.strip()) for line in text.splitlines()
                      if line.strip() and not line.startswith("#"))
 

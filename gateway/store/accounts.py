@@ -15,8 +15,8 @@ from flask import current_app
 from flask_login import UserMixin
 
 from . import audit, passwords
+from .db import get_store, utcnow
 from .sessions import revoke_account_sessions
-from .store import get_store, utcnow
 
 
 class AccountError(Exception):

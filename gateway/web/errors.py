@@ -8,8 +8,8 @@ from flask import Flask, g, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from .billing import BillingUnavailable
-from .logs import incident_id
+from ..billing import BillingUnavailable
+from ..ops import incident_id
 
 log = logging.getLogger("gateway.errors")
 

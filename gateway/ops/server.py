@@ -17,8 +17,8 @@ from typing import Any
 
 from flask import Flask
 
-from .billing import BillingUnavailable
-from .config import ConfigError, check_secret_key
+from ..billing import BillingUnavailable
+from ..config import ConfigError, check_secret_key
 
 log = logging.getLogger("gateway.server")
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify
 
-from . import store
+from .. import store
 
 bp = Blueprint("ops", __name__)
 log = logging.getLogger("gateway.ops")

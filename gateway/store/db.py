@@ -21,7 +21,7 @@ from pathlib import Path
 
 from flask import Flask, current_app, g
 
-from .config import ConfigError
+from ..config import ConfigError
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: accounts, sessions, audit, address throttle

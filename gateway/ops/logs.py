@@ -86,7 +86,7 @@ def close_files() -> None:
 
 
 def _open_files(cfg: Any) -> None:
-    from .config import ConfigError
+    from ..config import ConfigError
 
     log_dir: Path = cfg["LOGGING_DIR"]
     try:

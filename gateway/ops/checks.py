@@ -14,24 +14,15 @@ from typing import Any
 
 from flask import current_app
 
-from .billing import BillingDB, BillingUnavailable
-from .data import resident_key
-from .querylib import Query, QuerySet
-
-
-def staff_queries() -> QuerySet:
-    """queries/staff/: never loaded by a view, only by CLI commands."""
-    db: BillingDB = current_app.extensions["billing"]
-    return QuerySet(current_app.config["PORTAL_QUERIES_DIR"] / "staff", db.dialect,
-                    need_resident=False)
-
-
-def staff_db() -> BillingDB:
-    """A BillingDB for staff commands: same settings, no row cap worth hitting."""
-    cfg = current_app.config
-    return BillingDB(cfg["BILLING_CONNECTION"], connect_timeout=cfg["BILLING_CONNECT_TIMEOUT"],
-                     query_timeout=max(cfg["BILLING_QUERY_TIMEOUT"], 60),
-                     dialect=cfg["BILLING_DIALECT"], max_rows=1_000_000, reuse=False)
+from ..billing import (
+    BillingDB,
+    BillingUnavailable,
+    Query,
+    QuerySet,
+    resident_key,
+    staff_db,
+    staff_queries,
+)
 
 
 def _sample(db: BillingDB, queries: QuerySet, resident: Any) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import logging
 
 from flask import has_request_context, request
 
-from .store import get_store, utcnow
+from .db import get_store, utcnow
 
 log = logging.getLogger("gateway.audit")
 

@@ -1,0 +1,28 @@
+"""What the resident's browser talks to: the layer's one face.
+
+`pages` (the views) call one builder each in `builders`, which choose the
+parameters (`params`) and read the billing layer; `auth` is login, the
+forced password change and logout; `security` the headers, CSRF and the
+`next` guard; `errors` the one error renderer; `templating`, `formats` and
+`links` what the templates use.
+"""
+
+from flask import Flask
+
+from .templating import PortalFlask
+
+
+def init_app(app: Flask) -> None:
+    """Bind the web layer to `app`: security first (its headers go on every answer)."""
+    from . import auth, errors, formats, links, pages, security, templating
+
+    security.init_app(app)
+    auth.init_app(app)
+    formats.init_app(app)
+    links.init_app(app)
+    templating.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(pages.bp)
+
+
+__all__ = ["PortalFlask", "init_app"]
