@@ -73,6 +73,8 @@ export AXE_JS="$ROOT/var/node/node_modules/axe-core/axe.min.js"
 ensure_venv test
 echo ">> ruff"
 "$VENV/bin/ruff" check .
+echo ">> lint-imports (layer rules in setup.cfg)"
+"$VENV/bin/lint-imports" --no-cache >/dev/null || "$VENV/bin/lint-imports" --no-cache
 echo ">> bandit (medium and high)"
 "$VENV/bin/bandit" -q -r gateway -ll
 echo ">> pytest"

@@ -141,6 +141,10 @@ class Page:
     def errors(self) -> list[str]:
         return [p.text() for p in self.main.find_all("p", class_="error")]
 
+    def notes(self) -> list[str]:
+        """What the form says it changed to fit (role=status)."""
+        return [p.text() for p in self.main.find_all("p", class_="changed")]
+
 
 def body_rows(table: Node) -> list[dict[str, str]]:
     """The rows of a table body whose cells carry data-label, as {label: text}."""

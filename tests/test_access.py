@@ -121,11 +121,23 @@ def test_another_residents_account_is_404_like_a_missing_one(logged_in, client, 
     assert any(f"konto={theirs}" in d for d in refused_rows(audit_rows))
 
 
-def test_own_account_of_another_premises_is_not_mixed_in(logged_in, client, demo_sql):
-    """The garage's account asked for with the flat: the form's rules, not a union."""
+def test_own_account_of_another_premises_is_not_mixed_in(logged_in, client, demo_sql,
+                                                         audit_rows):
+    """The garage's account asked for with the flat: the flat's own account, and a word why.
+
+    (What a resident gets who switches the premises and presses "Wyślij" with the other
+    premises' account still selected: never a dead end, never a union.)
+    """
     garage = demo_sql("SELECT ID_KONTA FROM KONTA WHERE ID_LOK = 109")[0][0]
-    assert client.get(f"/ksiegowosc?lokal=1&konto={garage}").status_code == 404
-    assert client.get(f"/ksiegowosc?lokal=109&konto={garage}").status_code == 200
+    flat_accounts = {str(r[0]) for r in demo_sql("SELECT ID_KONTA FROM KONTA WHERE ID_LOK = 1")}
+    page = Page(client.get(f"/ksiegowosc?lokal=1&konto={garage}"))
+    assert page.status == 200
+    assert page.selected("lokal") == "1" and page.selected("konto") in flat_accounts
+    assert str(garage) not in [v for v, _ in page.select("konto")]
+    assert page.notes() and "Konto" in page.notes()[0]
+    assert not audit_rows("access_refused")  # the resident's own account: not a refusal
+    own = Page(client.get(f"/ksiegowosc?lokal=109&konto={garage}"))
+    assert own.selected("konto") == str(garage) and not own.notes()
 
 
 @pytest.mark.parametrize("who, theirs", [(3, 4), (4, 3)])

@@ -10,7 +10,7 @@ import calendar
 import itertools
 import random
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from . import names
@@ -267,10 +267,6 @@ def plan_buildings(rng: random.Random, premises: int, cal: Calendar
             id=len(lokale) + 1, building=b, seq=seq, kind="G", number=str(seq),
             area=dec(rng.uniform(12.0, 20.0)), rooms=None, floor=None, metered=False))
     return buildings, lokale
-
-
-def add_days(day: date, days: int) -> date:
-    return day + timedelta(days=days)
 
 
 class Counters:

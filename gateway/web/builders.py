@@ -1,10 +1,12 @@
-"""What each resident page shows: options for its form, the chosen period, the rows.
+"""What each resident page shows: the form's choices, the period, the rows.
 
-Each `*_page()` reads the request's parameters, runs at most two uncached
-billing queries, and returns (template context, HTTP status). Select lists
-come from resident-scoped queries (cached per resident); the data query is
-itself scoped by `:resident`, so an id that is not the resident's matches
-nothing even if it slipped past the options check.
+Each `*_page()` takes its parameters through a `Choice` (choices.py), runs at
+most two uncached billing queries, and returns the template context; "this
+resident has no data for these parameters" is `NoData`, which the view turns
+into the 404 that keeps the form. Select lists come from resident-scoped
+queries (cached per resident); the data query is itself scoped by
+`:resident`, so an id that is not the resident's matches nothing even if it
+slipped past the options.
 """
 
 from __future__ import annotations
@@ -14,11 +16,21 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from ..billing import cached_rows, derived, forget_resident, fresh_rows, rows
+from ..billing import (
+    KINDS,
+    cached_rows,
+    derived,
+    forget_resident,
+    fresh_rows,
+    person_name,
+    premises_label,
+    rows,
+)
 from . import params as P
+from .choices import Choice, NoData, Windows, choose_account_year
 
-KINDS = {"M": "Lokal mieszkalny", "G": "Garaż", "U": "Lokal użytkowy"}
 READING_KINDS = {"O": "odczyt", "S": "szacunek (odczyt szacunkowy)", "W": "wymiana licznika"}
+MEDIA_ORDER = ("ZW", "CW", "CO")
 ZERO = Decimal("0.00")
 
 
@@ -27,37 +39,17 @@ def _stamp(context: dict[str, Any]) -> dict[str, Any]:
     return context
 
 
-def _missing(ctx: dict[str, Any], what: str) -> tuple[dict[str, Any], int]:
-    """A period the resident has no data for (or no longer may see): 404, form kept."""
-    from flask import request
-    from flask_login import current_user
+def _gone(context: dict[str, Any]) -> NoData:
+    """The (cached) lists offered this period but the scoped data query has nothing.
 
-    from ..store import audit
-
-    audit.record("access_refused", current_user.login, detail=f"{request.path} {what}"[:200])
-    return _stamp(dict(ctx, missing=True)), 404
-
-
-def _gone(ctx: dict[str, Any], what: str) -> tuple[dict[str, Any], int]:
-    """A period the (cached) lists offered but the scoped data query no longer has.
-
-    The billing data changed (an assignment ended, a document was withdrawn):
-    the resident's cached lists are stale, so drop them; the next page offers
-    only what exists. This page shows the form and no data (404).
+    The billing data changed (an assignment ended, a document was withdrawn): the
+    resident's cached lists are stale, so drop them; the next page offers only
+    what exists. This page shows the form and no data (404).
     """
     from flask_login import current_user
 
     forget_resident(current_user.resident)
-    return _missing(ctx, f"{what} (no data)")
-
-
-def premises_label(row: dict[str, Any]) -> str:
-    address = f"{row['street']} {row['house_no']}"
-    if row["kind"] == "M":
-        address += f"/{row['premises_no']}"
-    else:
-        address += f", nr {row['premises_no']}"
-    return f"{KINDS.get(row['kind'], 'Lokal')} {row['register_no']}, {address}"
+    return NoData(_stamp(dict(context, missing=True)))
 
 
 def _labelled(found: list[dict[str, Any]], today: date) -> list[dict[str, Any]]:
@@ -101,51 +93,58 @@ def profile() -> dict[str, Any] | None:
 
 def display_name() -> str | None:
     person = profile()
-    if person is None:
-        return None
-    if person["company"]:
-        return person["company"]
-    return " ".join(p for p in (person["first_name"], person["last_name"]) if p)
+    return person_name(person) if person else None
+
+
+def _premises_ids() -> list[int]:
+    """Every premises the resident has (had) an assignment to: theirs, data or not."""
+    return [p["premises"] for p in premises_options()]
+
+
+def _windows_of_assignments() -> Windows:
+    today = date.today()
+    return derived("resident_premises", lambda found: Windows(found, today), "windows", today)
 
 
 # ---- pages -------------------------------------------------------------------
 
-def personal_page() -> tuple[dict[str, Any], int]:
+def personal_page() -> dict[str, Any]:
     # Read now, not from the cache: this page's data *is* the profile and the
     # assignments, and "Stan na …" promises them as of this moment. (What is read
     # also refreshes the cache, so the page header needs no third query.)
     person = fresh_rows("resident_profile")
     return _stamp({"person": person[0] if person else None,
-                   "assignments": assignments(fresh=True)}), 200
+                   "assignments": assignments(fresh=True)})
 
 
-def rent_page() -> tuple[dict[str, Any], int]:
+def rent_page() -> dict[str, Any]:
     months = derived("rent_periods", _rent_months)
-    ctx: dict[str, Any] = {"premises": premises_options(set(months)), "components": None}
-    if not ctx["premises"]:
-        return _stamp(ctx), 200
-    lokal = P.choose("lokal", P.premises_id, [p["premises"] for p in ctx["premises"]],
-                     ctx["premises"][0]["premises"])
+    options = premises_options(set(months))
+    if not options:
+        return _stamp({"premises": options})
+    choice = Choice()
+    lokal = choice.pick("lokal", P.premises_id, [p["premises"] for p in options],
+                        _premises_ids(), label="Lokal")
     periods = months[lokal]
-    newest = max(periods)
     years = sorted({p.year for p in periods}, reverse=True)
-    rok = P.choose("rok", P.year, P.ANY, newest.year)
-    month_list = sorted({p.month for p in periods if p.year == rok})
-    miesiac = P.choose("miesiac", P.month, P.ANY,
-                       newest.month if rok == newest.year else (month_list or [12])[-1])
-    ctx.update(lokal=lokal, rok=rok, miesiac=miesiac, years=years,
-               months=month_list or sorted({p.month for p in periods if p.year == newest.year}))
-    if date(rok, miesiac, 1) not in periods:
-        return _missing(ctx, f"lokal={lokal} rok={rok} miesiac={miesiac}")
+    windows = _windows_of_assignments()
+    rok = choice.pick("rok", P.year, years, within=lambda y: windows.has_year(lokal, y),
+                      label="Rok", describe=lambda y: f"roku {y}")
+    month_list = (sorted({p.month for p in periods if p.year == rok})
+                  or sorted({p.month for p in periods if p.year == years[0]}))
+    miesiac = choice.pick("miesiac", P.month, month_list[::-1],
+                          within=lambda m: windows.has_month(lokal, rok, m), label="Miesiąc",
+                          describe=lambda m: f"miesiąca {m}")
+    ctx = choice.context(premises=options, lokal=lokal, rok=rok, miesiac=miesiac,
+                         years=years, months=month_list)
     date_from, date_to = P.month_range(rok, miesiac)
     components = rows("rent_components", premises=lokal, date_from=date_from, date_to=date_to)
     if not components:
-        return _gone(ctx, f"lokal={lokal} rok={rok} miesiac={miesiac}")
+        raise _gone(ctx)
     net = sum((c["amount"] for c in components), ZERO)
     vat = sum((c["vat"] or ZERO for c in components), ZERO)
-    ctx.update(components=components, net=net, vat=vat, total=net + vat,
-               due=date(rok, miesiac, 10))
-    return _stamp(ctx), 200
+    return _stamp(dict(ctx, components=components, net=net, vat=vat, total=net + vat,
+                       due=date(rok, miesiac, 10)))
 
 
 def _account_windows() -> dict[int, dict[str, Any]]:
@@ -168,55 +167,53 @@ def _windows(found: list[dict[str, Any]], today: date) -> dict[int, dict[str, An
     return accounts
 
 
-def _pick_account(accounts: dict[int, dict[str, Any]], kinds_first: str = "EKS"):
+def _account_form(accounts: dict[int, dict[str, Any]], kinds_first: str
+                  ) -> tuple[Choice, dict[str, Any]] | None:
     options = premises_options({a["premises"] for a in accounts.values()})
     if not options:
-        return options, None, [], None
-    lokal = P.choose("lokal", P.premises_id, [p["premises"] for p in options],
-                     options[0]["premises"])
-    mine = sorted((a for a in accounts.values() if a["premises"] == lokal),
-                  key=lambda a: (a["account_kind"] != kinds_first, a["account_no"]))
-    konto = P.choose("konto", P.account_id, [a["account"] for a in mine], mine[0]["account"])
-    return options, lokal, mine, accounts[konto]
+        return None
+    return choose_account_year(accounts, options, _premises_ids(), _windows_of_assignments(),
+                               kinds_first)
 
 
-def ledger_page(details: bool = False) -> tuple[dict[str, Any], int]:
-    options, lokal, mine, account = _pick_account(_account_windows())
-    ctx: dict[str, Any] = {"premises": options, "accounts": mine, "summary": None,
-                           "details": details}
-    if account is None:
-        return _stamp(ctx), 200
-    years = sorted(account["years"], reverse=True)
-    rok = P.choose("rok", P.year, P.ANY, years[0])
-    ctx.update(lokal=lokal, konto=account["account"], rok=rok, years=years, account=account)
-    if rok not in account["years"]:
-        return _missing(ctx, f"konto={account['account']} rok={rok}")
+def ledger_page(details: bool = False) -> dict[str, Any]:
+    form = _account_form(_account_windows(), "EKS")
+    if form is None:
+        return _stamp({"premises": [], "details": details})
+    choice, ctx = form
+    ctx = choice.context(**ctx, details=details)
+    account, rok = ctx["account"], ctx["rok"]
     date_from, date_to = P.year_range(rok)
     found = rows("ledger_summary", account=account["account"], date_from=date_from,
                  date_to=date_to)
     if not found:
-        return _gone(ctx, f"konto={account['account']} rok={rok}")
+        raise _gone(ctx)
     summary = dict(found[0])
     for key in ("opening", "debit", "credit"):
         summary[key] = summary[key] or ZERO
     summary["closing"] = summary["opening"] + summary["debit"] - summary["credit"]
     ctx["summary"] = summary
     if details:
-        balance = summary["opening"]
-        documents = []
-        for doc in rows("ledger_documents", account=account["account"], date_from=date_from,
-                        date_to=date_to):
-            balance += (doc["debit"] or ZERO) - (doc["credit"] or ZERO)
-            documents.append(dict(doc, balance=balance))
-        ctx["documents"] = documents
-    return _stamp(ctx), 200
+        ctx["documents"] = _with_balance(
+            summary["opening"], rows("ledger_documents", account=account["account"],
+                                     date_from=date_from, date_to=date_to))
+    return _stamp(ctx)
 
 
-def virtual_accounts_page() -> tuple[dict[str, Any], int]:
+def _with_balance(opening: Decimal, documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each document with the running balance after it."""
+    balance, out = opening, []
+    for doc in documents:
+        balance += (doc["debit"] or ZERO) - (doc["credit"] or ZERO)
+        out.append(dict(doc, balance=balance))
+    return out
+
+
+def virtual_accounts_page() -> dict[str, Any]:
     found = rows("virtual_accounts", today=date.today())
     for row in found:
         row["label"] = premises_label(row)
-    return _stamp({"accounts": found}), 200
+    return _stamp({"accounts": found})
 
 
 def _reading_dates(found: list[dict[str, Any]]):
@@ -228,31 +225,33 @@ def _reading_dates(found: list[dict[str, Any]]):
     return {k: dict(v) for k, v in dates.items()}, names
 
 
-def readings_page() -> tuple[dict[str, Any], int]:
+def readings_page() -> dict[str, Any]:
     dates, names = derived("reading_dates", _reading_dates)
-    ctx: dict[str, Any] = {"premises": premises_options(set(dates)), "readings": None}
-    if not ctx["premises"]:
-        return _stamp(ctx), 200
-    lokal = P.choose("lokal", P.premises_id, [p["premises"] for p in ctx["premises"]],
-                     ctx["premises"][0]["premises"])
-    media = sorted(dates[lokal], key=lambda code: ("ZW", "CW", "CO").index(code)
-                   if code in ("ZW", "CW", "CO") else 9)
-    medium = P.choose("medium", P.medium, media, media[0])
+    options = premises_options(set(dates))
+    if not options:
+        return _stamp({"premises": options})
+    choice = Choice()
+    lokal = choice.pick("lokal", P.premises_id, [p["premises"] for p in options],
+                        _premises_ids(), label="Lokal")
+    media = sorted(dates[lokal], key=lambda code: MEDIA_ORDER.index(code)
+                   if code in MEDIA_ORDER else 9)
+    medium = choice.pick("medium", P.medium, media, names, label="Medium",
+                         describe=lambda code: names.get(code, code))
     years = sorted({d.year for d in dates[lokal][medium]}, reverse=True)
-    rok = P.choose("rok", P.year, P.ANY, years[0])
-    ctx.update(lokal=lokal, medium=medium, rok=rok, years=years,
-               media=[(code, names[code]) for code in media], medium_name=names[medium])
-    if rok not in years:
-        return _missing(ctx, f"lokal={lokal} medium={medium} rok={rok}")
+    windows = _windows_of_assignments()
+    rok = choice.pick("rok", P.year, years, within=lambda y: windows.has_year(lokal, y),
+                      label="Rok", describe=lambda y: f"roku {y}")
+    ctx = choice.context(premises=options, lokal=lokal, medium=medium, rok=rok, years=years,
+                         media=[(code, names[code]) for code in media],
+                         medium_name=names[medium])
     date_from, date_to = P.year_range(rok)
     readings = rows("meter_readings", premises=lokal, medium=medium, date_from=date_from,
                     date_to=date_to)
     if not readings:
-        return _gone(ctx, f"lokal={lokal} medium={medium} rok={rok}")
+        raise _gone(ctx)
     for row in readings:
         row["kind_name"] = READING_KINDS.get(row["reading_kind"], row["reading_kind"])
-    ctx["readings"] = readings
-    return _stamp(ctx), 200
+    return _stamp(dict(ctx, readings=readings))
 
 
 def _settled_accounts(found: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
@@ -263,22 +262,15 @@ def _settled_accounts(found: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
     return accounts
 
 
-def settlements_page() -> tuple[dict[str, Any], int]:
-    accounts = derived("settlement_dates", _settled_accounts)
-    options, lokal, mine, account = _pick_account(accounts, kinds_first="MED")
-    ctx: dict[str, Any] = {"premises": options, "accounts": mine, "settlements": None}
-    if account is None:
-        return _stamp(ctx), 200
-    years = sorted(account["years"], reverse=True)
-    rok = P.choose("rok", P.year, P.ANY, years[0])
-    ctx.update(lokal=lokal, konto=account["account"], rok=rok, years=years, account=account)
-    if rok not in account["years"]:
-        return _missing(ctx, f"konto={account['account']} rok={rok}")
-    date_from, date_to = P.year_range(rok)
-    found = rows("settlements", account=account["account"], date_from=date_from,
-                 date_to=date_to)
+def settlements_page() -> dict[str, Any]:
+    form = _account_form(derived("settlement_dates", _settled_accounts), "MED")
+    if form is None:
+        return _stamp({"premises": []})
+    choice, ctx = form
+    ctx = choice.context(**ctx)
+    date_from, date_to = P.year_range(ctx["rok"])
+    found = rows("settlements", account=ctx["konto"], date_from=date_from, date_to=date_to)
     if not found:
-        return _gone(ctx, f"konto={account['account']} rok={rok}")
-    ctx["settlements"] = found
-    ctx["balance"] = sum((s["difference"] for s in found), ZERO)
-    return _stamp(ctx), 200
+        raise _gone(ctx)
+    return _stamp(dict(ctx, settlements=found,
+                       balance=sum((s["difference"] for s in found), ZERO)))

@@ -18,6 +18,7 @@ from flask_login import login_required
 from markupsafe import Markup
 
 from . import builders as resident
+from .choices import NoData
 from .params import ParamError
 from .security import safe_next
 
@@ -33,15 +34,19 @@ TABS = (
 )
 
 
-def _render(template: str, build: Callable[[], tuple[dict[str, Any], int]]):
-    """Run a page builder; a malformed parameter shows the form error (400), no data."""
+def _render(template: str, build: Callable[[], dict[str, Any]]):
+    """Run a page builder and render its template.
+
+    A malformed parameter shows only the form error (400); no data for the chosen
+    parameters shows the form and says so (404). The builder's context is the
+    template's: this wrapper knows no page's variables.
+    """
     try:
-        context, status = build()
+        return render_template(template, **build())
     except ParamError as exc:
-        # No data variables at all: the template shows only the error.
-        return render_template(template, form_error=str(exc), invalid=True, components=None,
-                               readings=None, settlements=None, summary=None), 400
-    return render_template(template, **context), status
+        return render_template(template, form_error=str(exc), invalid=True), 400
+    except NoData as exc:
+        return render_template(template, **exc.context), 404
 
 
 @bp.get("/")

@@ -10,26 +10,14 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from datetime import date
-from typing import Any, TypeVar
 
 from flask import abort, request
 
 from ..store import audit
 
-T = TypeVar("T")
 MAX_PARAM = 40
-
-
-class _Any:
-    """Allowed values for a parameter whose absence from the data is handled by the page."""
-
-    def __contains__(self, item: object) -> bool:
-        return True
-
-
-ANY: Any = _Any()
 
 
 class ParamError(Exception):
@@ -60,28 +48,16 @@ def medium(raw: str) -> str:
     return raw.upper()
 
 
-def choose(name: str, parse: Callable[[str], T], allowed: Sequence[T], default: T | None
-           ) -> T | None:
-    """The value of request parameter `name` (first one if repeated), checked.
-
-    Empty or absent → `default`. Not among `allowed` → 404 (and an audit row).
-    """
-    raw = request.args.get(name, "")
-    if raw == "":
-        return default
-    if len(raw) > MAX_PARAM:
-        raise ParamError("Nieprawidłowa wartość w formularzu: wybierz ją z listy.")
-    value = parse(raw.strip())
-    if value not in allowed:
-        refuse(f"{name}={value}")
-    return value
-
-
-def refuse(detail: str) -> None:
-    """404 for a value that is not the resident's; the audit log keeps what was asked."""
+def audit_refused(detail: str) -> None:
+    """The audit log keeps what was asked that is not the resident's."""
     from flask_login import current_user
 
     audit.record("access_refused", current_user.login, detail=f"{request.path} {detail}"[:200])
+
+
+def refuse(detail: str) -> None:
+    """404 without data for a value that is not the resident's, audited."""
+    audit_refused(detail)
     abort(404)
 
 
@@ -91,8 +67,3 @@ def month_range(y: int, m: int) -> tuple[date, date]:
 
 def year_range(y: int) -> tuple[date, date]:
     return date(y, 1, 1), date(y, 12, 31)
-
-
-def latest(values: Iterable[Any]) -> Any:
-    values = list(values)
-    return max(values) if values else None
