@@ -15,8 +15,8 @@ from pathlib import Path
 
 from flask import Flask
 
+from gateway.internals import PortalChannel
 from gateway.ops import logs
-from gateway.ops.channel import PortalChannel
 from gateway.ops.server import make_server
 
 

@@ -64,8 +64,8 @@ def detect_dialect(connection: str) -> str:
 
 # Driver options the portal adds unless the connection string sets them itself.
 # psqlODBC: with server-side prepare every query costs a Parse/Describe round trip
-# more; binding parameters in the driver halves a query's time on both ends
-# (measured: 0.64 → 0.37 ms a query, client CPU 0.23 → 0.12 ms). The driver
+# more; binding parameters in the driver makes a query cheaper on both ends
+# (measured in bench/RESULTS.md). The driver
 # quotes every bound value as a literal, and the portal binds only numbers,
 # dates and keys it validated itself.
 DRIVER_DEFAULTS = {"postgresql": (("UseServerSidePrepare", "0"),)}

@@ -1,6 +1,6 @@
 """Serving and operating the portal: the layer's one face.
 
-`server` runs waitress (with `channel`, its fenced override) and checks the
+`server` runs waitress (with the channel of gateway/internals.py) and checks the
 settings before it starts; `logs` and `logfiles` write portal.log and
 access.log; `health` answers /healthz and /readyz; `checks` is `gateway
 check`, the admin's test of every query.

@@ -116,8 +116,7 @@ def _warn_about_scheme(cfg: Any) -> None:
 
 # How long a Python thread may hold the interpreter lock while others wait for it
 # (CPython's default is 5 ms). A worker back from the billing database or a socket
-# then waits less behind one that is rendering a page: measured +8 % page
-# throughput and a lower p99 at 32 connections (bench/compare.py, 1 ms vs 5 ms).
+# then waits less behind one that is rendering a page (measured: bench/RESULTS.md).
 SWITCH_INTERVAL = 0.001
 
 
@@ -131,7 +130,7 @@ def create_waitress(app: Any, options: dict[str, Any]):
     (gateway/channel.py) and interpreter settings. Raises waitress's errors."""
     from waitress.server import create_server
 
-    from .channel import use_portal_channels
+    from ..internals import use_portal_channels
 
     tune_interpreter()
     socket_map: dict = {}

@@ -13,25 +13,18 @@ from flask import (
     session,
     url_for,
 )
-from flask_login import LoginManager, current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from .. import billing
 from ..billing import BillingUnavailable
+from ..internals import PortalLoginManager
 from ..store import accounts, audit, passwords, rotate
 from .security import PUBLIC_ENDPOINTS, safe_next
 
 bp = Blueprint("auth", __name__)
-
-
-class PortalLoginManager(LoginManager):
-    def _session_protection_failed(self) -> bool:
-        # Sessions are server-side and revoked explicitly (logout, reset, lock), so
-        # flask-login's protection is off; its check still hashed the client's
-        # address and browser on every request before finding that out.
-        return False
 
 
 login_manager = PortalLoginManager()

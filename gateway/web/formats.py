@@ -1,8 +1,8 @@
 """Polish formats for templates: money `1 234,56 zł`, dates `dd.mm.rrrr`, NRB in fours.
 
 The CLDR Polish conventions (grouping with a no-break space, decimal comma) are
-written out here with str.format instead of calling babel for every cell: a
-babel call cost ≈ 10 µs and a page has hundreds of cells. The tests check these
+written out here with str.format instead of calling babel for every cell (a
+page has hundreds of cells; bench/RESULTS.md has the cost). The tests check these
 functions against babel's own output (`tests/test_formats.py`), so the rules stay
 babel's; no locale of the host OS is needed (Windows).
 """

@@ -1,6 +1,6 @@
 """Links with constant arguments (the tabs, the stylesheet), built once per URL root.
 
-`url_for` walks werkzeug's URL map on every call (≈ 10 µs); the layout has a
+`url_for` walks werkzeug's URL map on every call; the layout has a
 dozen fixed links, so they are remembered per application root (the
 `SCRIPT_NAME` a proxy may set). Links carrying request data (`next=...`, the
 resident's chosen premises) keep using `url_for`.

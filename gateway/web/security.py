@@ -64,8 +64,9 @@ def _headers(response: Response) -> Response:
 def csrf_token() -> str:
     """flask-wtf's `generate_csrf`, reusing one signed token per session for a while.
 
-    Every page carries a token (the logout form); signing a fresh one each time
-    was ≈ 5 % of a page. The token is checked exactly as before (flask-wtf).
+    Every page carries a token (the logout form) and signing a fresh one each
+    time is a measurable part of a page. Relies on flask-wtf's internals: see
+    gateway/internals.py (4). The token is checked exactly as before (flask-wtf).
     """
     field = current_app.config["WTF_CSRF_FIELD_NAME"]
     if field in g:

@@ -1,12 +1,5 @@
-"""The portal's Flask class, whose Jinja environment looks into rows first, and
-the template helpers that build HTML in Python.
-
-Billing rows reach the templates as plain dicts (`c.amount`). Jinja's
-`getattr` tries the attribute first and the key only after an AttributeError,
-which made every cell cost twice what it should; here a dict's key is tried
-first. (A column named like a dict method, `items` or `keys`, would hide that
-method in templates: querylib refuses such column names.)
-"""
+"""The portal's Flask class, whose Jinja environment looks into rows first
+(gateway/internals.py), and the template helpers that build HTML in Python."""
 
 from __future__ import annotations
 
@@ -14,22 +7,13 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask
-from flask.templating import Environment
 from markupsafe import Markup, escape
 
-
-class PortalEnvironment(Environment):
-    def getattr(self, obj: Any, attribute: str) -> Any:
-        if type(obj) is dict:
-            try:
-                return obj[attribute]
-            except KeyError:
-                pass
-        return super().getattr(obj, attribute)
+from ..internals import RowsFirstEnvironment
 
 
 class PortalFlask(Flask):
-    jinja_environment = PortalEnvironment
+    jinja_environment = RowsFirstEnvironment
 
 
 def option_tags(options: Iterable[Any], selected: Any,
