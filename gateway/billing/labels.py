@@ -16,14 +16,16 @@ def person_name(row: Mapping[str, Any]) -> str:
 
 
 def premises_address(row: Mapping[str, Any], with_city: bool = False) -> str:
-    """'Lipowa 3/12' for a flat, 'Lipowa 3, nr G5' for a garage or commercial premises."""
+    """'Lipowa 3/12' for a flat, 'Lipowa 3, nr G5' for a garage or commercial premises;
+    with the city: 'Lipowa 3/12, 00-950 Gródek' (the postal code when the row has it)."""
     address = f"{row['street']} {row['house_no']}"
     if row.get("kind", "M") == "M":
         address += f"/{row['premises_no']}"
     else:
         address += f", nr {row['premises_no']}"
     if with_city and row.get("city"):
-        address += f", {row['city']}"
+        place = " ".join(p for p in (row.get("postal_code"), row["city"]) if p)
+        address += f", {place}"
     return address
 
 

@@ -37,6 +37,9 @@ def option_tags(options: Iterable[Any], selected: Any,
 
 
 def init_app(app: Flask) -> None:
+    from ..billing import person_name, premises_address
     from .formats import month_name
 
     app.jinja_env.globals.update(option_tags=option_tags, month_name=month_name)
+    # One way to name a person and a premises, on every page as in the CLI.
+    app.jinja_env.filters.update(person_name=person_name, address=premises_address)
