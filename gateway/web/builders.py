@@ -123,8 +123,7 @@ def rent_page() -> dict[str, Any]:
     if not options:
         return _stamp({"premises": options})
     choice = Choice()
-    lokal = choice.pick("lokal", P.premises_id, [p["premises"] for p in options],
-                        _premises_ids(), label="Lokal")
+    lokal = choice.premises(options, _premises_ids())
     periods = months[lokal]
     years = sorted({p.year for p in periods}, reverse=True)
     windows = _windows_of_assignments()
@@ -231,8 +230,7 @@ def readings_page() -> dict[str, Any]:
     if not options:
         return _stamp({"premises": options})
     choice = Choice()
-    lokal = choice.pick("lokal", P.premises_id, [p["premises"] for p in options],
-                        _premises_ids(), label="Lokal")
+    lokal = choice.premises(options, _premises_ids())
     media = sorted(dates[lokal], key=lambda code: MEDIA_ORDER.index(code)
                    if code in MEDIA_ORDER else 9)
     medium = choice.pick("medium", P.medium, media, names, label="Medium",

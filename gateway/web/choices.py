@@ -54,6 +54,12 @@ class Choice:
         self.chosen[name] = value
         return value
 
+    def premises(self, options: Sequence[dict[str, Any]], theirs: Iterable[int]) -> int:
+        """The `lokal` field: one of `options` (the premises with data for this page)
+        among `theirs` (all the resident's premises)."""
+        return self.pick("lokal", P.premises_id, [p["premises"] for p in options], theirs,
+                         label="Lokal")
+
     def _pick(self, name, parse, fitting, theirs, within, describe, label):
         raw = request.args.get(name, "")
         if raw == "":
@@ -116,8 +122,7 @@ def choose_account_year(accounts: dict[int, dict[str, Any]], options: list[dict[
     accounts, lokal, konto, rok, years, account).
     """
     choice = Choice()
-    lokal = choice.pick("lokal", P.premises_id, [p["premises"] for p in options],
-                        premises_ids, label="Lokal")
+    lokal = choice.premises(options, premises_ids)
     mine = sorted((a for a in accounts.values() if a["premises"] == lokal),
                   key=lambda a: (a["account_kind"] != kinds_first, a["account_no"]))
     konto = choice.pick("konto", P.account_id, [a["account"] for a in mine], accounts,
