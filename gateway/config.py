@@ -116,6 +116,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("security", "lockout_minutes", _int(1, 24 * 60), "15"),
     Setting("security", "address_max_failures", _int(5, 10_000), "50"),
     Setting("security", "address_window_minutes", _int(1, 24 * 60), "15"),
+    Setting("security", "require_second_factor", _bool, "false"),
     Setting("security", "argon2_time_cost", _int(1, 20), "3"),
     Setting("security", "argon2_memory_kib", _int(8 * 1024, 1024 * 1024), "65536"),
     Setting("security", "argon2_parallelism", _int(1, 16), "2"),

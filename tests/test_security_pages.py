@@ -30,7 +30,9 @@ DATA_PAGES = ["/czynsz", "/ksiegowosc", "/ksiegowosc/szczegoly", "/wirtualne-rac
               "/media/odczyty", "/media/rozliczenia"]
 RESIDENT_PAGES = ["/dane-osobowe"] + DATA_PAGES
 # SECURITY 14: the public page (with its cookie-notice link), login, health, static files.
-PUBLIC_PATHS = {"/", "/zgoda-cookies", "/logowanie", "/healthz", "/readyz",
+# /logowanie/kod is the login's second step: without a pending first step it sends
+# back to /logowanie (tests/test_second_factor.py).
+PUBLIC_PATHS = {"/", "/zgoda-cookies", "/logowanie", "/logowanie/kod", "/healthz", "/readyz",
                 "/static/<path:filename>"}
 SQL_TEXT = re.compile(r"\b(SELECT|FROM|WHERE|JOIN|PRZYDZIALY|NALICZENIA|DOKUMENTY|sqlite3?|"
                       r"OperationalError|ProgrammingError|Traceback|pyodbc|no such column)\b")

@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from ..billing import person_name, premises_address, staff_db, staff_queries
-from ..store import Account, passwords
+from ..store import Account, passwords, second_factor
 from ..store import accounts as acc
 from .common import fail, staff_command
 
@@ -33,6 +33,7 @@ def _describe(account: Account) -> dict[str, Any]:
         "created": account.created.isoformat() if account.created else None,
         "last_login": account.last_login.isoformat() if account.last_login else None,
         "failures": account.failures,
+        "second_factor": second_factor.enabled(account.id),
     }
 
 
@@ -80,11 +81,26 @@ def create(resident: str, login: str | None, as_json: bool, no_check: bool) -> N
 @accounts.command()
 @click.argument("login")
 @click.option("--json", "as_json", is_flag=True, help="Wynik jako obiekt JSON.")
+@click.option("--also-2fa", "also_2fa", is_flag=True,
+              help="Usuń też drugi składnik logowania (po sprawdzeniu tożsamości).")
 @staff_command
-def reset(login: str, as_json: bool) -> None:
+def reset(login: str, as_json: bool, also_2fa: bool) -> None:
     """Issue a new start password for LOGIN; ends all its sessions."""
-    account, start = acc.reset(login)
+    account, start = acc.reset(login, also_second_factor=also_2fa)
     _slip(account, start, as_json)
+
+
+@accounts.command("reset-2fa")
+@click.argument("login")
+@staff_command
+def reset_2fa(login: str) -> None:
+    """Usuń drugi składnik logowania konta LOGIN (zgubiony telefon), po sprawdzeniu
+    tożsamości mieszkańca; kończy wszystkie jego sesje. Hasło zostaje."""
+    if acc.reset_second_factor(login):
+        click.echo(f"Usunięto drugi składnik konta {login}. Mieszkaniec loguje się hasłem "
+                   "i może włączyć nowy na stronie Bezpieczeństwo.")
+    else:
+        click.echo(f"Konto {login} nie miało drugiego składnika; zakończono jego sesje.")
 
 
 def _simple(action: Callable[[str], Account], message: str) -> Callable[[str], None]:

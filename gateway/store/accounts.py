@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_login import UserMixin
 
-from . import audit, passwords
+from . import audit, passwords, second_factor
 from .db import get_store, utcnow
 from .sessions import revoke_account_sessions
 
@@ -147,9 +147,12 @@ def create(resident: str, login: str | None = None) -> tuple[Account, str]:
     return account, start
 
 
-def reset(login: str) -> tuple[Account, str]:
-    """New start password; old password and every session die; failures cleared."""
+def reset(login: str, also_second_factor: bool = False) -> tuple[Account, str]:
+    """New start password; old password and every session die; failures cleared.
+    The second factor stays unless staff say so (a forgotten password is not a lost phone)."""
     account = require(login)
+    if also_second_factor:
+        reset_second_factor(login)
     start = passwords.start_password()
     get_store().execute(
         "UPDATE accounts SET password_hash = ?, must_change = 1, start_expires = ?,"
@@ -158,6 +161,17 @@ def reset(login: str) -> tuple[Account, str]:
     revoked = revoke_account_sessions(account.id)
     audit.record("staff_reset", account.login, detail=f"sessions_revoked={revoked}")
     return require(login), start
+
+
+def reset_second_factor(login: str) -> bool:
+    """Staff, after checking the resident's identity: remove the second factor and end
+    every session; the resident logs in with the password alone and may enrol again."""
+    account = require(login)
+    removed = second_factor.remove(account.id)
+    revoked = revoke_account_sessions(account.id)
+    audit.record("staff_reset_2fa", account.login,
+                 detail=f"removed={int(removed)} sessions_revoked={revoked}")
+    return removed
 
 
 def lock(login: str) -> Account:
@@ -229,8 +243,9 @@ def _note_account_failure(account: Account) -> None:
 def authenticate(login: str, password: str, address: str | None) -> tuple[Account | None, str]:
     """Check a login attempt. Returns (account, outcome).
 
-    outcome: 'ok', 'invalid' (unknown login or wrong password: the caller
-    answers both the same), 'locked', 'throttled', 'expired'.
+    outcome: 'ok', 'second_step' (password right, the second factor's code
+    next: `second_step`), 'invalid' (unknown login or wrong password: the
+    caller answers both the same), 'locked', 'throttled', 'expired'.
     """
     ph = hasher()
     login = (login or "").strip().lower()
@@ -258,14 +273,39 @@ def authenticate(login: str, password: str, address: str | None) -> tuple[Accoun
     if account.start_expired:
         audit.record("login_expired", account.login)
         return None, "expired"
-    get_store().execute(
-        "UPDATE accounts SET failures = 0, first_failure = NULL, locked_until = NULL,"
-        " last_login = ? WHERE id = ?", (utcnow().isoformat(), account.id))
     if ph.check_needs_rehash(account.password_hash):  # parameters raised since it was made
         get_store().execute("UPDATE accounts SET password_hash = ? WHERE id = ?",
                             (ph.hash(password), account.id))
-    audit.record("login_ok", account.login)
+    if second_factor.enabled(account.id):
+        # The failure count stays until the code is right too: knowing the password
+        # must not reset the lockout of the codes.
+        audit.record("login_password_ok", account.login, detail="second step pending")
+        return by_id(account.id), "second_step"
+    _logged_in(account)
     return by_id(account.id), "ok"
+
+
+def _logged_in(account: Account, detail: str | None = None) -> None:
+    get_store().execute(
+        "UPDATE accounts SET failures = 0, first_failure = NULL, locked_until = NULL,"
+        " last_login = ? WHERE id = ?", (utcnow().isoformat(), account.id))
+    audit.record("login_ok", account.login, detail=detail)
+
+
+def second_step(account: Account, code: str, address: str | None) -> str:
+    """The login's second step: 'ok', 'invalid' (counted like a wrong password,
+    towards the same lockout) or 'locked'."""
+    fresh = by_id(account.id)
+    if fresh is None or fresh.locked:
+        audit.record("login_locked", account.login, detail="second step")
+        return "locked"
+    if second_factor.verify(account.id, code):
+        _logged_in(fresh, "second factor")
+        return "ok"
+    _note_address_failure(address)
+    _note_account_failure(fresh)
+    audit.record("second_factor_failed", account.login, detail="login code")
+    return "locked" if by_id(account.id).locked else "invalid"
 
 
 def change_password(account: Account, current: str, new: str, context: list[str]) -> list[str]:

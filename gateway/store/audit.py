@@ -16,11 +16,19 @@ EVENTS = {
     "password_changed", "password_rejected", "session_revoked",
     "staff_create", "staff_reset", "staff_lock", "staff_unlock", "staff_issue",
     "access_refused", "lockout",
+    "second_factor_on", "second_factor_off", "second_factor_failed", "staff_reset_2fa",
+    "sessions_ended", "login_password_ok",
 }
+
 
 
 def client_address() -> str | None:
     return request.remote_addr if has_request_context() else None
+
+
+def client_agent() -> str | None:
+    """The browser's User-Agent, shortened (shown to the resident in words)."""
+    return request.user_agent.string[:300] or None if has_request_context() else None
 
 
 def operator() -> str:
@@ -39,7 +47,17 @@ def record(event: str, login: str | None = None, detail: str | None = None,
     if actor is None and not has_request_context():
         actor = operator()
     get_store().execute(
-        "INSERT INTO audit (at, event, login, actor, address, detail) VALUES (?, ?, ?, ?, ?, ?)",
-        (utcnow().isoformat(), event, login, actor, client_address(), detail),
+        "INSERT INTO audit (at, event, login, actor, address, agent, detail)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (utcnow().isoformat(), event, login, actor, client_address(), client_agent(), detail),
     )
     log.info("audit %s login=%s actor=%s detail=%s", event, login, actor, detail)
+
+
+def recent_logins(login: str, limit: int = 20) -> list[dict]:
+    """The account's last login attempts, newest first (time, address, browser, outcome)."""
+    rows = get_store().execute(
+        "SELECT at, event, address, agent FROM audit WHERE login = ?"
+        " AND event IN ('login_ok', 'login_failed', 'login_locked', 'login_expired',"
+        " 'second_factor_failed') ORDER BY id DESC LIMIT ?", (login, limit)).fetchall()
+    return [dict(r) for r in rows]

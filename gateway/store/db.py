@@ -67,6 +67,27 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX ix_address_failures ON address_failures (address, at);
     """,
+    # 2: the optional second factor, its recovery codes; where a session and an
+    # audit event came from (the resident's list of sessions and logins)
+    """
+    CREATE TABLE second_factors (
+        account_id  INTEGER PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,
+        secret      TEXT NOT NULL,
+        enabled     INTEGER NOT NULL DEFAULT 0,
+        last_step   INTEGER,
+        created     TEXT NOT NULL
+    );
+    CREATE TABLE recovery_codes (
+        account_id  INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+        code_hash   TEXT NOT NULL,
+        used        TEXT,
+        PRIMARY KEY (account_id, code_hash)
+    );
+    ALTER TABLE sessions ADD COLUMN address TEXT;
+    ALTER TABLE sessions ADD COLUMN agent TEXT;
+    ALTER TABLE audit ADD COLUMN agent TEXT;
+    CREATE INDEX ix_audit_login ON audit (login, at);
+    """,
 )
 
 

@@ -16,7 +16,7 @@ import secrets
 import time
 from typing import Any
 
-from flask import Flask, Request, Response
+from flask import Flask, Request, Response, request
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
@@ -57,6 +57,37 @@ def revoke_account_sessions(account_id: int) -> int:
     """Delete every session of an account; returns how many."""
     cur = get_store().execute("DELETE FROM sessions WHERE account_id = ?", (account_id,))
     return cur.rowcount
+
+
+def handle(session_sid: str) -> str:
+    """How the resident's list names a session: a prefix of the hash of its id
+    (never the cookie itself)."""
+    return _hash(session_sid)[:16]
+
+
+def account_sessions(account_id: int, idle_seconds: float) -> list[dict[str, Any]]:
+    """The account's live sessions, the most recently used first."""
+    rows = get_store().execute(
+        "SELECT substr(id_hash, 1, 16) AS handle, created, last_seen, address, agent"
+        " FROM sessions WHERE account_id = ? AND last_seen >= ? ORDER BY last_seen DESC",
+        (account_id, time.time() - idle_seconds)).fetchall()
+    return [dict(r) for r in rows]
+
+
+def end_session(account_id: int, session_handle: str) -> bool:
+    """End one session of this account (a handle of another account's ends nothing)."""
+    if len(session_handle) != 16 or not all(c in "0123456789abcdef" for c in session_handle):
+        return False
+    return get_store().execute(
+        "DELETE FROM sessions WHERE account_id = ? AND substr(id_hash, 1, 16) = ?",
+        (account_id, session_handle)).rowcount > 0
+
+
+def end_other_sessions(account_id: int, keep_sid: str | None) -> int:
+    """Log the account out everywhere but in the session `keep_sid`."""
+    return get_store().execute(
+        "DELETE FROM sessions WHERE account_id = ? AND id_hash != ?",
+        (account_id, _hash(keep_sid) if keep_sid else "")).rowcount
 
 
 class StoreSessionInterface(SessionInterface):
@@ -119,10 +150,11 @@ class StoreSessionInterface(SessionInterface):
         account_id = session.get("_user_id")
         if session.modified or new_cookie:
             store.execute(
-                "INSERT OR REPLACE INTO sessions (id_hash, account_id, created, last_seen, data)"
-                " VALUES (?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO sessions (id_hash, account_id, created, last_seen, data,"
+                " address, agent) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (_hash(session.sid), int(account_id) if account_id else None, session.created,
-                 now, json.dumps(dict(session))),
+                 now, json.dumps(dict(session)), request.remote_addr,
+                 request.user_agent.string[:300] or None),
             )
         elif now - session.last_seen > TOUCH_EVERY:
             store.execute("UPDATE sessions SET last_seen = ? WHERE id_hash = ?",

@@ -2,9 +2,10 @@
 
 `pages` (the views) call one builder each in `builders`, which choose the
 parameters (`params`) and read the billing layer; `auth` is login, the
-forced password change and logout; `security` the headers, CSRF and the
-`next` guard; `errors` the one error renderer; `templating`, `formats` and
-`links` what the templates use.
+forced password change and logout; `second_factor` the login's optional
+second step and the Bezpieczeństwo page (factor, sessions, last logins);
+`security` the headers, CSRF and the `next` guard; `errors` the one error
+renderer; `templating`, `formats` and `links` what the templates use.
 """
 
 from flask import Flask
@@ -14,10 +15,11 @@ from .templating import PortalFlask
 
 def init_app(app: Flask) -> None:
     """Bind the web layer to `app`: security first (its headers go on every answer)."""
-    from . import auth, errors, formats, links, pages, security, templating
+    from . import auth, errors, formats, links, pages, second_factor, security, templating
 
     security.init_app(app)
     auth.init_app(app)
+    second_factor.init_app(app)
     formats.init_app(app)
     links.init_app(app)
     templating.init_app(app)

@@ -81,6 +81,10 @@ def login():
     if form.validate_on_submit():
         account, outcome = accounts.authenticate(form.login.data, form.password.data,
                                                  request.remote_addr)
+        if outcome == "second_step" and account is not None:
+            from .second_factor import begin
+
+            return begin(account, target)
         if outcome == "ok" and account is not None:
             session.clear()
             rotate(session)

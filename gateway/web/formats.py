@@ -9,13 +9,15 @@ babel's; no locale of the host OS is needed (Windows).
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from flask import Flask
 from markupsafe import Markup, escape
 
 NBSP = "\u00a0"  # CLDR pl group separator
+OFFICE_ZONE = ZoneInfo("Europe/Warsaw")  # times residents and staff read are Polish time
 MINUS = "\u2212"  # a real minus sign: harder to miss than a hyphen
 QUANTA = tuple(Decimal(1).scaleb(-places) for places in range(9))
 MONTHS = ("styczeń", "luty", "marzec", "kwiecień", "maj", "czerwiec", "lipiec", "sierpień",
@@ -69,6 +71,20 @@ def moment(value: datetime | None) -> str:
             f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}")
 
 
+def local_moment(value: float | str | datetime | None) -> str:
+    """A stored UTC moment (epoch seconds, ISO text or datetime) in the office's zone,
+    'dd.mm.rrrr, GG:MM' (what residents read on the security page)."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, (int, float)):
+        when = datetime.fromtimestamp(value, UTC)
+    else:
+        when = datetime.fromisoformat(value) if isinstance(value, str) else value
+        when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    when = when.astimezone(OFFICE_ZONE)
+    return f"{when.day:02d}.{when.month:02d}.{when.year:04d}, {when.hour:02d}:{when.minute:02d}"
+
+
 def month_name(month: int) -> str:
     return MONTHS[month - 1]
 
@@ -88,4 +104,5 @@ def unit(value: str | None) -> str:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(money=money, amount=amount, number=number, day=day, moment=moment,
+                                 local_moment=local_moment,
                                  month_name=month_name, nrb=nrb, unit=unit, rate=rate)
