@@ -309,3 +309,50 @@ def test_wrong_enrolment_code_keeps_the_factor_off(logged_in, client):
                          data={"code": wrong, "csrf_token": csrf_token(body)})
     assert answer.status_code == 422 and "nie zgadza" in text(answer)
     assert "Wyłączony" in text(client.get("/bezpieczenstwo"))
+
+
+@pytest.mark.parametrize("agent, words", [
+    ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+     "Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0", "Edge, Windows"),
+    ("Mozilla/5.0 (Linux; Android 14; SM-A546B) AppleWebKit/537.36 (KHTML, like Gecko) "
+     "SamsungBrowser/26.0 Chrome/122.0.0.0 Mobile Safari/537.36", "Samsung Internet, Android"),
+    ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+     "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1", "Safari, iPhone"),
+    ("Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0", "Firefox, Linux"),
+    ("curl/8.5.0", "nieznana przeglądarka"),
+    (None, "nieznana przeglądarka"),
+])
+def test_browser_in_words(agent, words):
+    from gateway.web.useragent import browser_in_words
+
+    assert browser_in_words(agent) == words
+
+
+def test_no_secret_or_code_in_logs_or_audit(settings):
+    import logging
+    import sqlite3
+
+    from conftest import Auth
+
+    from gateway.ops import logs
+
+    # Without TESTING the app writes its log files (as in production).
+    app = create_app(test_config={k: v for k, v in settings.items() if k != "TESTING"})
+    client = app.test_client()
+    auth = Auth(app, client)
+    login = auth.resident(1)
+    secret, codes = enrol(client)
+    auth.logout()
+    code = next_code(secret)
+    _login(auth, client, login)
+    second_step(client, "123456" if code != "123456" else "654321")
+    assert second_step(client, code).status_code == 302
+    for handler in logging.getLogger("gateway").handlers + logs.ACCESS.handlers:
+        handler.flush()
+    logged = "".join(p.read_text(encoding="utf-8", errors="replace")
+                     for p in app.config["LOGGING_DIR"].glob("*.log*"))
+    with sqlite3.connect(app.config["STORE_PATH"]) as conn:
+        stored = str(conn.execute("SELECT * FROM audit").fetchall())
+    assert "second_factor_failed" in logged and "second_factor_failed" in stored
+    for value in (secret, code, codes[0], codes[0].replace("-", "")):
+        assert value not in logged and value not in stored

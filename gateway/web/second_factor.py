@@ -152,7 +152,7 @@ def overview():
 def _qr_svg(uri: str) -> str:
     # segno writes presentation attributes only (no style attribute, no script): CSP-clean.
     return segno.make(uri, error="m").svg_inline(
-        scale=4, title="Kod QR do zeskanowania aplikacją uwierzytelniającą")
+        scale=4, omitsize=True, title="Kod QR do zeskanowania aplikacją uwierzytelniającą")
 
 
 @bp.post("/bezpieczenstwo/wlacz")
