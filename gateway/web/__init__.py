@@ -15,7 +15,8 @@ from .templating import PortalFlask
 
 def init_app(app: Flask) -> None:
     """Bind the web layer to `app`: security first (its headers go on every answer)."""
-    from . import auth, errors, formats, links, pages, second_factor, security, templating
+    from . import (auth, errors, exports, formats, links, pages, second_factor, security,
+                   statements, templating)
 
     security.init_app(app)
     auth.init_app(app)
@@ -25,6 +26,8 @@ def init_app(app: Flask) -> None:
     templating.init_app(app)
     errors.init_app(app)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(exports.bp)
+    app.jinja_env.globals["exclusion_text"] = statements.EXCLUSION_NOTICE
 
 
 __all__ = ["PortalFlask", "init_app"]
