@@ -105,6 +105,7 @@ SETTINGS: tuple[Setting, ...] = (
                                           "firebird", "other"), "auto"),
     Setting("billing", "max_rows", _int(10, 1_000_000), "5000"),
     Setting("billing", "reuse_connections", _bool, "true"),
+    Setting("billing", "max_concurrent", _int(1, 256), "4"),
     # [store]
     Setting("store", "path", _text, "var/portal-store.sqlite3"),
     # [security]

@@ -155,7 +155,7 @@ class BillingDB:
 
     def __init__(self, connection: str, *, connect_timeout: int = 5, query_timeout: int = 10,
                  dialect: str = "auto", max_rows: int = 5000, reuse: bool = True,
-                 max_age: float = 300.0):
+                 max_age: float = 300.0, max_concurrent: int = 0):
         self.connection = connection
         self.connect_timeout = connect_timeout
         self.query_timeout = query_timeout
@@ -168,6 +168,8 @@ class BillingDB:
         self.last_outage: float | None = None  # monotonic time of the last unavailable/timeout
         self._local = threading.local()
         self._watchdog = _Watchdog()
+        # Cap on queries running at once (0 = none): spares the billing program's server.
+        self._slots = threading.BoundedSemaphore(max_concurrent) if max_concurrent else None
 
     # opening ---------------------------------------------------------------
     def _open(self) -> Any:
@@ -255,7 +257,15 @@ class BillingDB:
     def run(self, query: Query, params: dict[str, Any]) -> list[dict[str, Any]]:
         """Execute `query` with bound `params`; plain typed dicts back."""
         try:
-            return self._run(query, params)
+            if self._slots is None:
+                return self._run(query, params)
+            if not self._slots.acquire(timeout=self.query_timeout):
+                raise BillingUnavailable(f"{query.name}: no free billing slot in "
+                                         f"{self.query_timeout} s", "timeout")
+            try:
+                return self._run(query, params)
+            finally:
+                self._slots.release()
         except BillingUnavailable as exc:
             if exc.kind in ("unavailable", "timeout"):
                 self.last_outage = time.monotonic()

@@ -135,6 +135,7 @@ def init_app(app: Flask) -> None:
         dialect=app.config["BILLING_DIALECT"],
         max_rows=app.config["BILLING_MAX_ROWS"],
         reuse=app.config["BILLING_REUSE_CONNECTIONS"],
+        max_concurrent=app.config["BILLING_MAX_CONCURRENT"],
     )
     app.extensions["billing"] = db
     if not app.config["PORTAL_QUERIES_DIR"].is_dir():
