@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import random
 import re
 import subprocess
@@ -104,6 +105,14 @@ class Server:
         while not self._stop.is_set():
             self._peak = max(self._peak, self._status("VmRSS"))
             time.sleep(0.05)
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU the server process has used so far (all its threads)."""
+        try:
+            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def mark(self) -> None:
         """Start a new peak-memory window."""
@@ -343,12 +352,16 @@ def server_summary(stats: dict[str, Any]) -> dict[str, Any]:
 
 def measure(server: Server, requests: list[tuple[str, str]], connections: int,
             seconds: float) -> dict[str, Any]:
-    if server.name != "hello":
+    if server.name not in ("hello", "bare"):
         server.get_json("/_bench/reset")
     server.mark()
+    cpu = server.cpu_seconds()
     result = loadgen.run(server.url + "/", requests, connections, seconds)
+    # Server CPU per answered request: the steadiest figure on a shared machine.
+    result["cpu_ms_per_request"] = round((server.cpu_seconds() - cpu) * 1000
+                                         / max(1, result["requests"]), 3)
     result["peak_rss_mb"] = server.peak_mb()
-    if server.name != "hello":
+    if server.name not in ("hello", "bare"):
         result["server"] = server_summary(server.get_json("/_bench/stats"))
     return result
 
