@@ -346,6 +346,7 @@ def server_summary(stats: dict[str, Any]) -> dict[str, Any]:
         queries += s["queries"]
         bad += non200
     return {"pages": pages, "views": views, "non200": bad,
+            "peak_running": stats.get("peak_running"),
             "queries_per_view": round(queries / views, 3) if views else 0.0,
             "queries_max": max((p["queries_max"] for p in pages.values()), default=0)}
 

@@ -119,11 +119,13 @@ def instrument(app) -> None:
 
     @bp.get("/stats")
     def bench_stats():
-        return jsonify(stats.snapshot() | {"queries_run": db.queries_run})
+        return jsonify(stats.snapshot() | {"queries_run": db.queries_run,
+                                            "peak_running": db.peak_running})
 
     @bp.get("/reset")
     def bench_reset():
         stats.reset()
+        db.peak_running = 0
         return jsonify(ok=True)
 
     @bp.get("/options")

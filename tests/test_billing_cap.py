@@ -82,3 +82,10 @@ def test_no_free_slot_within_the_query_timeout_is_a_timeout(postgresql_backend):
     assert len(refused) >= 2
     assert all(r.kind == "timeout" and "slot" in str(r) for r in refused)
     assert db.recently_down()  # the pages then answer 503 with Retry-After
+
+
+def test_the_driver_counts_the_most_queries_in_flight(postgresql_backend):
+    # The benchmark reads peak_running to show the cap holding at 128 connections.
+    db = BillingDB(postgresql_backend.connection, max_concurrent=3, query_timeout=10)
+    burst(db, 9, 0.2)
+    assert db.peak_running == 3
