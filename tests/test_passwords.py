@@ -271,18 +271,16 @@ def test_own_password_cannot_be_reused_as_new(auth, client):
     assert "musi różnić się od obecnego" in text(response)
 
 
-def test_no_more_hashes_run_at_once_than_there_are_slots():
-    """A burst of logins must not hold 64 MiB per worker thread at once."""
+def most_hashes_at_once(hasher, count: int = 8) -> int:
+    """Hash from `count` threads at once; the most argon2 hashes that ran together."""
     import threading
 
-    from gateway.store.passwords import BoundedHasher
+    import argon2
 
     running = 0
     peak = 0
     lock = threading.Lock()
-
-    hasher = BoundedHasher(time_cost=1, memory_cost=8192, parallelism=1, slots=2)
-    original = BoundedHasher.__mro__[1].hash  # argon2's own hash, under the slot
+    original = argon2.PasswordHasher.hash  # argon2's own hash, under the slot
 
     def counted(self, password, *, salt=None):
         nonlocal running, peak
@@ -295,15 +293,35 @@ def test_no_more_hashes_run_at_once_than_there_are_slots():
             with lock:
                 running -= 1
 
-    import argon2
-
-    argon2.PasswordHasher.hash, saved = counted, argon2.PasswordHasher.hash
+    argon2.PasswordHasher.hash = counted
     try:
-        threads = [threading.Thread(target=hasher.hash, args=("x" * 12,)) for _ in range(8)]
+        threads = [threading.Thread(target=hasher.hash, args=("x" * 12,))
+                   for _ in range(count)]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
     finally:
-        argon2.PasswordHasher.hash = saved
-    assert 1 <= peak <= 2  # without the slots, 8 threads overlap far beyond 2
+        argon2.PasswordHasher.hash = original
+    return peak
+
+
+def test_no_more_hashes_run_at_once_than_there_are_slots():
+    """A burst of logins must not hold 64 MiB per worker thread at once."""
+    from gateway.store.passwords import BoundedHasher
+
+    hasher = BoundedHasher(time_cost=1, memory_cost=8192, parallelism=1, slots=2)
+    assert 1 <= most_hashes_at_once(hasher) <= 2  # without the slots, 8 overlap far beyond 2
+
+
+def test_a_hash_that_fills_every_core_runs_alone():
+    """parallelism already keeps that many cores busy: a second hash at the same time
+    would only add its memory (a burst of 8 logins stays under 150 MB)."""
+    import os
+
+    from gateway.store.passwords import make_hasher
+
+    cores = os.cpu_count() or 1
+    assert most_hashes_at_once(make_hasher(1, 8192, parallelism=cores)) == 1
+    if cores >= 2:
+        assert most_hashes_at_once(make_hasher(2, 32768, parallelism=1)) == min(4, cores)

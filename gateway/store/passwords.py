@@ -33,6 +33,8 @@ class BoundedHasher(PasswordHasher):
     Each hash holds memory_cost (64 MiB by default) while it runs: a burst of
     logins on the morning rent notices go out otherwise multiplies that by the
     number of worker threads, while the cores can only hash a few at a time.
+    Each hash already keeps `parallelism` cores busy, so more slots than
+    cores / parallelism only add memory, not speed.
     """
 
     def __init__(self, *args: Any, slots: int = 2, **kwargs: Any):
@@ -50,7 +52,7 @@ class BoundedHasher(PasswordHasher):
 
 def make_hasher(time_cost: int = 3, memory_kib: int = 65536, parallelism: int = 2
                 ) -> PasswordHasher:
-    slots = max(1, min(4, os.cpu_count() or 1))
+    slots = max(1, min(4, (os.cpu_count() or 1) // parallelism))
     return BoundedHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism,
                          slots=slots)
 
