@@ -105,7 +105,7 @@ SETTINGS: tuple[Setting, ...] = (
                                           "firebird", "other"), "auto"),
     Setting("billing", "max_rows", _int(10, 1_000_000), "5000"),
     Setting("billing", "reuse_connections", _bool, "true"),
-    Setting("billing", "max_concurrent", _int(1, 256), "4"),
+    Setting("billing", "max_concurrent", _int(1, 256), "8"),
     # [store]
     Setting("store", "path", _text, "var/portal-store.sqlite3"),
     # [security]
@@ -127,7 +127,7 @@ SETTINGS: tuple[Setting, ...] = (
     # [server]
     Setting("server", "host", _text, "127.0.0.1"),
     Setting("server", "port", _int(1, 65535), "8080"),
-    Setting("server", "threads", _int(1, 64), "4"),
+    Setting("server", "threads", _int(1, 64), "8"),
     Setting("server", "connection_limit", _int(10, 10_000), "200"),
     Setting("server", "channel_timeout", _int(5, 600), "30"),
     Setting("server", "max_request_body", _int(1024, 100 * 1024 * 1024), "65536"),
