@@ -349,7 +349,7 @@ def test_ended_assignment_hides_later_periods_on_the_next_request(billing_copy, 
     assert [r["Numer"] for r in docs] == [r["NR_DOK"] for r in expected]
     debit = sum((dec(r["KWOTA_WN"]) for r in expected if r["KWOTA_WN"] is not None),
                 Decimal("0.00"))
-    assert body_rows(page.table("Stan konta"))[0]["Obroty Wn"] == pln(debit)
+    assert body_rows(page.table("Stan konta"))[0]["Obroty Wn (należności)"] == pln(debit)
     assert "03-0001" not in client.get("/wirtualne-rachunki").get_data(as_text=True)
     assert Page(client.get("/dane-osobowe")).text.count(dmy(end)) == 1
     # Up to the end it is still the resident's.

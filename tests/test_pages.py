@@ -477,8 +477,8 @@ def check_summary(page: Page, mine: Billing, account: int, year: int) -> dict[st
     assert table is not None
     cells = body_rows(table)[0]
     assert cells == {"Saldo początkowe": owed(expected["opening"]),
-                     "Obroty Wn": pln(expected["debit"]),
-                     "Obroty Ma": pln(expected["credit"]),
+                     "Obroty Wn (należności)": pln(expected["debit"]),
+                     "Obroty Ma (wpłaty i uznania)": pln(expected["credit"]),
                      "Saldo końcowe": owed(expected["closing"])}
     note = page.main.find("p", class_="balance-note").text()
     if expected["closing"] > 0:
@@ -537,8 +537,9 @@ def expected_documents(docs: list[dict[str, Any]], opening: Decimal) -> list[dic
             text = f"{text} (korekta dokumentu {x['KOR_NR']})".strip()
         out.append({"Data": dmy(x["DATA_DOK"]), "Numer": x["NR_DOK"],
                     "Rodzaj": x["NAZWA_RODZ"] or x["RODZ_DOK"], "Opis": text,
-                    "Wn": pln(x["KWOTA_WN"]) if x["KWOTA_WN"] is not None else "",
-                    "Ma": pln(x["KWOTA_MA"]) if x["KWOTA_MA"] is not None else "",
+                    "Wn (należności)": pln(x["KWOTA_WN"]) if x["KWOTA_WN"] is not None else "",
+                    "Ma (wpłaty i uznania)": (pln(x["KWOTA_MA"]) if x["KWOTA_MA"] is not None
+                                              else ""),
                     "Saldo": owed(balance)})
     return out
 
@@ -573,7 +574,7 @@ def test_storno_is_shown_as_a_correction_with_a_minus(logged_in, client, billing
                == storno["NR_DOK"])
     assert "storno" in row.classes()
     assert f"(korekta dokumentu {storno['KOR_NR']})" in row.text()
-    debit = row.find("td", **{"data-label": "Wn"})
+    debit = row.find("td", **{"data-label": "Wn (należności)"})
     amount = debit.find("span")
     assert amount.text() == pln(storno["KWOTA_WN"]) and amount.text().startswith(MINUS)
     assert "negative" in amount.classes()
@@ -798,7 +799,7 @@ def test_money_groups_thousands_with_no_break_spaces(logged_in, client, billing)
     expected = jan.summary(account, year)
     assert expected["debit"] >= 1000, "pick an account with a turnover over 1000 zł"
     page = get(client, f"/ksiegowosc?lokal=1&konto={account}&rok={year}")
-    debit = body_rows(page.table("Stan konta"))[0]["Obroty Wn"]
+    debit = body_rows(page.table("Stan konta"))[0]["Obroty Wn (należności)"]
     assert re.fullmatch(rf"\d{{1,3}}{NBSP}\d{{3}},\d{{2}}{NBSP}zł", debit), repr(debit)
     assert debit == pln(expected["debit"])
 
