@@ -128,11 +128,12 @@ def rent_page() -> dict[str, Any]:
     years = sorted({p.year for p in periods}, reverse=True)
     windows = _windows_of_assignments()
     rok = choice.pick("rok", P.year, years, within=lambda y: windows.has_year(lokal, y),
-                      label="Rok", describe=lambda y: f"roku {y}")
+                      elsewhere=windows.any_year, label="Rok", describe=lambda y: f"roku {y}")
     month_list = (sorted({p.month for p in periods if p.year == rok})
                   or sorted({p.month for p in periods if p.year == years[0]}))
     miesiac = choice.pick("miesiac", P.month, month_list[::-1],
-                          within=lambda m: windows.has_month(lokal, rok, m), label="Miesiąc",
+                          within=lambda m: windows.has_month(lokal, rok, m),
+                          elsewhere=lambda m: windows.any_month(rok, m), label="Miesiąc",
                           describe=lambda m: f"miesiąca {m}")
     ctx = choice.context(premises=options, lokal=lokal, rok=rok, miesiac=miesiac,
                          years=years, months=month_list)
@@ -238,7 +239,7 @@ def readings_page() -> dict[str, Any]:
     years = sorted({d.year for d in dates[lokal][medium]}, reverse=True)
     windows = _windows_of_assignments()
     rok = choice.pick("rok", P.year, years, within=lambda y: windows.has_year(lokal, y),
-                      label="Rok", describe=lambda y: f"roku {y}")
+                      elsewhere=windows.any_year, label="Rok", describe=lambda y: f"roku {y}")
     ctx = choice.context(premises=options, lokal=lokal, medium=medium, rok=rok, years=years,
                          media=[(code, names[code]) for code in media],
                          medium_name=names[medium])

@@ -19,7 +19,7 @@ MESSAGES = {
     403: ("Brak dostępu", "Nie masz dostępu do tej strony."),
     404: ("Nie znaleziono",
           "Nie ma takiej strony albo danych dla wybranych parametrów. "
-          "Wybierz dane z listy w menu po lewej."),
+          "Wybierz zakładkę w menu i dane z listy."),
     405: ("Niedozwolona operacja", "Tej strony nie można otworzyć w ten sposób."),
     413: ("Za dużo danych", "Przesłano zbyt dużo danych. Skróć wpis i spróbuj ponownie."),
     429: ("Zbyt wiele prób", "Zbyt wiele prób w krótkim czasie. Odczekaj kilka minut."),
@@ -30,12 +30,25 @@ MESSAGES = {
           "Nie udało się pobrać danych z programu rozliczeniowego spółdzielni. "
           "Spróbuj ponownie za kilka minut."),
 }
+ANONYMOUS_404 = ("Nie ma takiej strony. Sprawdź adres albo przejdź do strony głównej; "
+                 "dane lokali są widoczne po zalogowaniu.")
 RETRY_AFTER = "30"
+
+
+def _signed_in() -> bool:
+    from flask_login import current_user
+
+    try:
+        return bool(current_user.is_authenticated and not current_user.must_change)
+    except Exception:  # no request user (the store is down): the plain message
+        return False
 
 
 def render_error(status: int, detail: str | None = None, incident: str | None = None):
     """Render `errors/<status>.html`, else `errors/error.html`."""
     title, message = MESSAGES.get(status, MESSAGES[500])
+    if status == 404 and not _signed_in():
+        message = ANONYMOUS_404  # no menu for a reader who is not logged in
     if status >= 500:
         g.server_error = True  # the layout then leaves the billing database alone
     body = render_template([f"errors/{status}.html", "errors/error.html"], status=status,

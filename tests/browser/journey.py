@@ -186,7 +186,7 @@ def run_journey(portal: Portal, office: Any, e: Expected) -> None:
         s["doc"] for s in settlements]
     assert cell_texts(rows, 4) == [s["advances"] for s in settlements]
     assert cell_texts(rows, 5) == [s["cost"] for s in settlements]
-    assert cell_texts(rows, 7) == [s["result"] for s in settlements]
+    assert cell_texts(rows, 6) == [s["result"] for s in settlements]
     portal.arrive("media-rozliczenia")
 
     # -- Wyloguj; then the back button shows nothing ----------------------------------------

@@ -515,8 +515,8 @@ class Expected:
         debit = sum((dec(d["KWOTA_WN"]) for d in docs), Decimal("0.00"))
         credit = sum((dec(d["KWOTA_MA"]) for d in docs), Decimal("0.00"))
         return {"number": konto["NR_KONTA"], "name": konto["NAZWA_KONTA"],
-                "cells": [money(opening), money(debit), money(credit),
-                          money(opening + debit - credit)],
+                "cells": [owed_text(opening), money(debit), money(credit),
+                          owed_text(opening + debit - credit)],
                 "documents": [d["NR_DOK"] for d in docs]}
 
     def ledger_years(self, account: int) -> list[int]:
@@ -590,11 +590,17 @@ class Expected:
         out = []
         for r in rows:
             diff = dec(r["ROZNICA"])
-            result = (f"niedopłata {money(diff)}" if diff > 0 else
-                      f"nadpłata {money(-diff)}" if diff < 0 else "rozliczone bez różnicy")
+            result = owed_text(diff, "niedopłata") if diff else "rozliczone bez różnicy"
             out.append({"doc": r["NR_DOK"], "advances": money(dec(r["ZALICZKI"])),
                         "cost": money(dec(r["KOSZT"])), "result": result})
         return out
+
+
+def owed_text(value: Decimal, debt_word: str = "do zapłaty") -> str:
+    """A balance in words, as the pages show it (amount unsigned)."""
+    if value == 0:
+        return money(value)
+    return f"{debt_word} {money(abs(value))}" if value > 0 else f"nadpłata {money(-value)}"
 
 
 def cell_texts(rows: Locator, column: int) -> list[str]:
