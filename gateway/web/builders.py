@@ -205,7 +205,7 @@ def ledger_page(details: bool = False) -> dict[str, Any]:
     if details:
         ctx["documents"] = _with_balance(summary["opening"], documents)
     ctx["chart"] = charts.ledger_chart(summary["opening"], documents, rok,
-                                       _visible_months(account, ctx["lokal"], rok))
+                                       _visible_months(account, ctx["lokal"], rok), date.today())
     return _stamp(ctx)
 
 

@@ -225,13 +225,14 @@ def _month_end(y: int, m: int) -> date:
 
 
 def month_end_balances(opening: Decimal, documents: list[dict[str, Any]], year: int,
-                       months: list[int]) -> list[tuple[date, Decimal]]:
+                       months: list[int], today: date) -> list[tuple[date, Decimal]]:
     """(month end, balance) for each of `months` of `year`: the opening balance plus
-    every document (Wn − Ma) dated up to that month's last day."""
+    every document (Wn − Ma) dated up to that month's last day (today for the month
+    still running: a balance is never dated in the future)."""
     out, balance, docs = [], opening, sorted(documents, key=lambda d: d["doc_date"])
     i = 0
     for m in sorted(months):
-        end = _month_end(year, m)
+        end = min(_month_end(year, m), max(today, date(year, m, 1)))
         while i < len(docs) and docs[i]["doc_date"] <= end:
             balance += (docs[i]["debit"] or ZERO) - (docs[i]["credit"] or ZERO)
             i += 1
@@ -244,12 +245,12 @@ def balance_words(value: Decimal) -> str:
         return f"zadłużenie {money(value)}"
     if value < 0:
         return f"nadpłata {money(-value)}"
-    return "saldo zero"
+    return f"saldo zero ({money(value)})"
 
 
 def ledger_chart(opening: Decimal, documents: list[dict[str, Any]], year: int,
-                 months: list[int]) -> Figures | None:
-    balances = month_end_balances(opening, documents, year, months)
+                 months: list[int], today: date) -> Figures | None:
+    balances = month_end_balances(opening, documents, year, months, today)
     if not balances:
         return None
     bars, table, flags = [], [], set()
