@@ -116,7 +116,7 @@ def vertical(chart: Chart, bars: list[Bar], above: str, below: str) -> Chart:
     values = [b.value for b in bars if b.value is not None]
     top, bottom = _span(values)
     left, room, plot = 18, 66, 150
-    head = room if top else 8
+    head = room if top or 0 in values else 8  # a zero's label is written above the axis
     foot = room if bottom else 8
     axis = head + plot * float(top) / float(top + bottom)
     scale = plot / float(top + bottom)

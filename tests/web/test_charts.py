@@ -243,3 +243,40 @@ def test_chart_pages_take_at_most_two_billing_queries(app, auth, client, url):
         before = db.queries_run
         assert client.get(url).status_code == 200
         assert db.queries_run - before <= 2
+
+
+# ---- zero, negative and missing values, drawn honestly (pure functions) ------------
+
+def test_negative_zero_and_missing_values_are_drawn_and_explained():
+    rows = [
+        {"reading_date": date(2025, 6, 1), "reading_kind": "O", "place": "kuchnia",
+         "meter_no": "A", "consumption": Decimal("-1.500"), "unit": "m3"},
+        {"reading_date": date(2025, 6, 1), "reading_kind": "O", "place": "łazienka",
+         "meter_no": "B", "consumption": Decimal("0.000"), "unit": "m3"},
+        {"reading_date": date(2025, 12, 1), "reading_kind": "O", "place": "łazienka",
+         "meter_no": "B", "consumption": Decimal("2.000"), "unit": "m3"},
+    ]
+    figures = charts.readings_chart(rows, 2025, "Zimna woda")
+    marks = {(m.bar.data[0][1], m.bar.data[1][1], m.bar.data[2][1]): m
+             for m in figures.chart.marks}
+    negative = marks[("kuchnia", "1", "2025")]
+    assert negative.bar.value == Decimal("-1.500") and negative.width > 0
+    assert negative.x + negative.width <= figures.chart.lines[0][0] + 0.01  # left of the axis
+    assert marks[("łazienka", "1", "2025")].width == 0                   # zero: no bar
+    assert marks[("kuchnia", "2", "2025")].bar.value is None              # missing: not zero
+    assert marks[("kuchnia", "1", "2024")].bar.text == "brak odczytu"
+    notes = " ".join(figures.chart.notes)
+    assert "ujemna" in notes and "zero" in notes and "Brak" in notes
+
+
+def test_rent_months_without_charges_are_missing_not_zero():
+    rows = [{"period": date(2025, m, 1), "component": "eksploatacja", "amount": Decimal("100"),
+             "vat": None} for m in (1, 2, 4)]
+    figures, changes = charts.rent_chart(rows, date(2025, 4, 1))
+    values = {m.bar.data[0][1]: m.bar.value for m in figures.chart.marks}
+    assert values == {"2025-01": Decimal("100"), "2025-02": Decimal("100"), "2025-03": None,
+                      "2025-04": Decimal("100")}
+    assert [row[1] for row in changes] == ["01.2025", "03.2025", "04.2025"]
+    assert charts.rent_chart([], date(2025, 4, 1)) is None
+    assert charts.readings_chart([], 2025, "Zimna woda") is None
+    assert charts.ledger_chart(Decimal(0), [], 2025, [], date(2025, 5, 1)) is None
