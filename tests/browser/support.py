@@ -71,8 +71,11 @@ CONTROLS = """() => {
   const all = document.getElementsByTagName('*');
   return Array.from(document.querySelectorAll(
       'a[href], button, input, select, textarea, [tabindex]'))
+    // checkVisibility: not in a closed <details> (Chromium hides its content with
+    // content-visibility, so such elements still have boxes but take no focus).
     .filter(el => !el.disabled && el.type !== 'hidden' && el.tabIndex >= 0 &&
-                  el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden')
+                  el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden'
+                  && el.checkVisibility())
     .map(el => ({key: Array.prototype.indexOf.call(all, el),
                  name: el.tagName.toLowerCase() + ' "' + (el.getAttribute('aria-label') ||
                        el.innerText || el.value || el.name || '').trim().slice(0, 40) + '"'}));
