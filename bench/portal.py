@@ -302,21 +302,25 @@ def plan_requests(options: dict[int, dict], cookies: dict[int, str], per_account
                 chosen = months[-1] if rng.random() < 0.5 else rng.choice(months)
                 y, m = int(chosen[:4]), int(chosen[5:7])
                 params = {"lokal": lokal, "rok": y, "miesiac": m}
-                queries = [["rent_components", who | {"premises": int(lokal)} | period(y, m)]]
+                # The month's table and the chart's 24 months: one query (issue 16).
+                months_24 = period(y, m) | {"date_from": date(y - 2 + (m == 12), m % 12 + 1,
+                                                               1).isoformat()}
+                queries = [["rent_components", who | {"premises": int(lokal)} | months_24]]
             elif page in ("pages.ledger", "pages.ledger_details") and opts["ledger"]:
                 account = rng.choice(opts["ledger"])
                 y = account["years"][-1] if rng.random() < 0.5 else rng.choice(account["years"])
                 params = {"lokal": account["premises"], "konto": account["account"], "rok": y}
                 bound = who | {"account": account["account"]} | period(y)
-                queries = [["ledger_summary", bound]]
-                if page == "pages.ledger_details":
-                    queries.append(["ledger_documents", bound])
+                # The documents draw the month-end balances on both views (issue 16).
+                queries = [["ledger_summary", bound], ["ledger_documents", bound]]
             elif page == "pages.readings" and opts["readings"]:
                 choice = rng.choice(opts["readings"])
                 y = rng.choice(choice["years"])
                 params = {"lokal": choice["premises"], "medium": choice["medium"], "rok": y}
+                # The year before comes along for the chart (issue 16).
                 queries = [["meter_readings", who | {"premises": choice["premises"],
-                                                     "medium": choice["medium"]} | period(y)]]
+                                                     "medium": choice["medium"]} | period(y)
+                            | {"date_from": f"{y - 1}-01-01"}]]
             elif page == "pages.settlements" and opts["settlements"]:
                 choice = rng.choice(opts["settlements"])
                 y = rng.choice(choice["years"])

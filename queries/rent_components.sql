@@ -21,4 +21,4 @@ WHERE n.ID_LOK = :premises
               WHERE p.ID_OS = :resident AND p.ID_LOK = n.ID_LOK
                 AND n.OKRES >= p.DATA_OD
                 AND (p.DATA_DO IS NULL OR n.OKRES <= p.DATA_DO))
-ORDER BY n.OKRES, n.KOD_SKL
+ORDER BY n.KOD_SKL, n.OKRES

@@ -67,7 +67,7 @@ def test_charts_are_accessible_and_say_what_the_tables_say(axe_js, open_portal, 
         expect(figure).to_be_visible()
         portal.arrive(name)
         portal.assert_accessible(name)
-        expect(page.get_by_role("img", name=page.locator(f"#{key}-title").text_content())) \
+        expect(page.get_by_role("img", name=page.locator(f"#wykres-{key}-title").text_content())) \
             .to_be_visible()
         figure.screenshot(path=str(portal.shots.folder / f"{portal.prefix}-{key}-sam-wykres.png"),
                           animations="disabled")

@@ -10,6 +10,7 @@ and a period without data shows the page's message and no chart.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
@@ -59,6 +60,8 @@ def assert_clean_svg(page: Page, key: str) -> None:
     assert svg.find("title").text() and svg.find("desc").text()
     assert "style" not in page.html.split('data-chart="')[1].split("</svg>")[0]
     assert "<script" not in page.html
+    ids = re.findall(r'\sid="([^"]+)"', page.html)
+    assert len(ids) == len(set(ids)), "an id twice on the page"
 
 
 # ---- Media odczyty --------------------------------------------------------------
