@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_login import UserMixin
 
+from ..oneline import has_control
 from . import audit, passwords, second_factor
 from .db import get_store, utcnow
 from .sessions import revoke_account_sessions
@@ -130,8 +131,8 @@ def create(resident: str, login: str | None = None) -> tuple[Account, str]:
     if by_resident(resident) is not None:
         raise AccountError(f"mieszkaniec {resident} ma już konto: użyj 'accounts reset'")
     login = (login or new_login(resident)).strip().lower()
-    if not login or len(login) > 64 or any(ch.isspace() for ch in login):
-        raise AccountError("login musi mieć 1–64 znaki, bez spacji")
+    if not login or len(login) > 64 or any(ch.isspace() for ch in login) or has_control(login):
+        raise AccountError("login musi mieć 1–64 znaki, bez spacji i znaków sterujących")
     start = passwords.start_password()
     try:
         get_store().execute(

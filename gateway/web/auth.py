@@ -16,11 +16,12 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, ValidationError
 
 from .. import billing
 from ..billing import BillingUnavailable
 from ..internals import PortalLoginManager
+from ..oneline import has_control
 from ..store import accounts, audit, passwords, rotate
 from .security import PUBLIC_ENDPOINTS, safe_next
 
@@ -39,8 +40,17 @@ HOME = "/dane-osobowe"
 START_PASSWORD_ENDPOINTS = {"auth.change_password", "auth.logout"} | PUBLIC_ENDPOINTS
 
 
+def _no_control_characters(_form: FlaskForm, field: StringField) -> None:
+    """A login is typed from a paper slip: a line break or another control character
+    in it is never a resident's (and must not reach a log)."""
+    if field.data and has_control(field.data):
+        raise ValidationError("Login zawiera niedozwolony znak (np. znak nowej linii). "
+                              "Wpisz login tak, jak jest na kartce ze spółdzielni.")
+
+
 class LoginForm(FlaskForm):
-    login = StringField("Login", validators=[DataRequired("Podaj login."), Length(max=64)])
+    login = StringField("Login", validators=[DataRequired("Podaj login."), Length(max=64),
+                                             _no_control_characters])
     password = PasswordField("Hasło", validators=[DataRequired("Podaj hasło."),
                                                   Length(max=1024)])
 
