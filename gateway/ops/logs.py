@@ -72,10 +72,13 @@ class OneLine(logging.Filter):
     traceback, added by the formatter after this, keeps its own lines)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "portal_one_line", False):
+            return True  # escaped by another handler's filter already
         message = record.getMessage()
         safe = one_line(message)
         if safe != message:
             record.msg, record.args = safe, None
+        record.portal_one_line = True
         return True
 
 
