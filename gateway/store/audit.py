@@ -18,7 +18,7 @@ EVENTS = {
     "staff_create", "staff_reset", "staff_lock", "staff_unlock", "staff_issue",
     "access_refused", "lockout",
     "second_factor_on", "second_factor_off", "second_factor_failed", "staff_reset_2fa",
-    "sessions_ended", "login_password_ok",
+    "sessions_ended", "login_password_ok", "csrf_failed",
 }
 
 

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
+import threading
 
-from flask import Flask, g, render_template
+from cachetools import TTLCache
+from flask import Flask, current_app, g, render_template, request
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from ..billing import BillingUnavailable
 from ..ops import incident_id
+from ..store import audit
 
 log = logging.getLogger("gateway.errors")
 
@@ -31,6 +35,28 @@ MESSAGES = {
           "Spróbuj ponownie za kilka minut."),
 }
 RETRY_AFTER = "30"
+# Security events of visitors who are not logged in are audited too, but at most this
+# many per address in a quarter of an hour (a script must not grow the store: 13.6).
+ANONYMOUS_EVENTS_PER_ADDRESS = 20
+
+
+def audit_security_event(event: str, detail: str) -> None:
+    """Audit a refused request (address and time come with it; never a token)."""
+    try:
+        login = current_user.login if current_user.is_authenticated else None
+    except Exception:  # noqa: BLE001 - the account itself may be what failed
+        login = None
+    if login is None:
+        key = request.remote_addr or ""
+        counts, lock = current_app.extensions["portal_anonymous_events"]
+        with lock:
+            seen = counts.get(key, 0)
+            counts[key] = seen + 1
+        if seen >= ANONYMOUS_EVENTS_PER_ADDRESS:
+            log.warning("%s from %s not audited (more than %d in 15 minutes)", event, key,
+                        ANONYMOUS_EVENTS_PER_ADDRESS)
+            return
+    audit.record(event, login, detail=detail[:200])
 
 
 def render_error(status: int, detail: str | None = None, incident: str | None = None):
@@ -45,8 +71,14 @@ def render_error(status: int, detail: str | None = None, incident: str | None = 
 
 
 def init_app(app: Flask) -> None:
+    app.extensions["portal_anonymous_events"] = (TTLCache(maxsize=10_000, ttl=15 * 60),
+                                                 threading.Lock())
+
     @app.errorhandler(CSRFError)
-    def _csrf(_exc: CSRFError):
+    def _csrf(exc: CSRFError):
+        # flask-wtf's reason ("The CSRF token is missing.") names no token value.
+        audit_security_event("csrf_failed", f"{request.method} {request.path} "
+                                            f"{exc.description}")
         return render_error(400, "Formularz wygasł (lub otwarto go w innej karcie). "
                                  "Odśwież stronę i wyślij go ponownie.")
 
@@ -61,6 +93,8 @@ def init_app(app: Flask) -> None:
         status = exc.code or 500
         if status >= 500:
             return _unexpected(exc)
+        if status == 403:
+            audit_security_event("access_refused", f"{request.method} {request.path} 403")
         return render_error(status if status in MESSAGES else 400)
 
     @app.errorhandler(Exception)
