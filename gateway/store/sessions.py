@@ -178,6 +178,8 @@ class StoreSessionInterface(SessionInterface):
         _vary_on_cookie(response)
 
     def save_session(self, app: Flask, session: StoreSession, response: Response) -> None:
+        if session is None:
+            return  # opening it failed: the error page is answered without one
         if session.get("_user_id") is None:
             self._save_anonymous(app, session, response)
             return

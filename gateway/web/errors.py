@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 
 from cachetools import TTLCache
@@ -59,20 +60,67 @@ def audit_security_event(event: str, detail: str) -> None:
     audit.record(event, login, detail=detail[:200])
 
 
+FALLBACK = """<!doctype html>
+<html lang="pl"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Błąd portalu</title></head>
+<body><main><h1>Błąd portalu</h1>
+<p>Wystąpił nieoczekiwany błąd. Spróbuj ponownie za chwilę. Jeśli błąd się powtarza,
+zgłoś w spółdzielni numer zgłoszenia podany niżej.</p>
+<p>Numer zgłoszenia: <strong>{incident}</strong></p>
+<p><a href="/">Przejdź do strony głównej</a></p></main></body></html>
+"""
+
+
+def fallback_page(incident: str) -> str:
+    """The last-resort 500 page: no template, no store, no session (13.4)."""
+    return FALLBACK.format(incident=incident)
+
+
 def render_error(status: int, detail: str | None = None, incident: str | None = None):
-    """Render `errors/<status>.html`, else `errors/error.html`."""
+    """Render `errors/<status>.html`, else `errors/error.html`; the static page when
+    rendering fails itself (a broken store row, a missing template)."""
     title, message = MESSAGES.get(status, MESSAGES[500])
     if status >= 500:
         g.server_error = True  # the layout then leaves the billing database alone
-    body = render_template([f"errors/{status}.html", "errors/error.html"], status=status,
-                           title=title, message=detail or message, incident=incident)
     headers = {"Retry-After": RETRY_AFTER} if status == 503 else {}
+    try:
+        body = render_template([f"errors/{status}.html", "errors/error.html"], status=status,
+                               title=title, message=detail or message, incident=incident)
+    except Exception:  # noqa: BLE001 - the error page must never fail
+        incident = incident or incident_id()
+        log.exception("error page %s could not be rendered [incident %s]", status, incident)
+        return fallback_page(incident), 500, headers
     return body, status, headers
+
+
+class LastResort:
+    """WSGI wrapper: whatever escapes Flask's own handling (an error while opening
+    the session, inside an error handler) still answers the Polish 500 page with an
+    incident id and every security header, never waitress's plain text."""
+
+    def __init__(self, app: Flask, wsgi_app):
+        self.app = app
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        try:
+            return self.wsgi_app(environ, start_response)
+        except Exception as exc:  # noqa: BLE001
+            incident = incident_id()
+            log.error("unhandled error outside the app [incident %s]", incident, exc_info=exc)
+            body = fallback_page(incident).encode()
+            headers = [("Content-Type", "text/html; charset=utf-8"),
+                       ("Content-Length", str(len(body))),
+                       *self.app.extensions["portal_error_headers"]]
+            start_response("500 INTERNAL SERVER ERROR", headers, sys.exc_info())
+            return [body]
 
 
 def init_app(app: Flask) -> None:
     app.extensions["portal_anonymous_events"] = (TTLCache(maxsize=10_000, ttl=15 * 60),
                                                  threading.Lock())
+    app.wsgi_app = LastResort(app, app.wsgi_app)  # type: ignore[method-assign]
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError):

@@ -111,6 +111,9 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     app.extensions["portal_hsts"] = hsts_header(
         app.config["PORTAL_HSTS_INCLUDE_SUBDOMAINS"]) if app.config["PORTAL_HTTPS"] else None
+    # Every answer that does not pass through Flask (the last-resort page, waitress's own).
+    app.extensions["portal_error_headers"] = NOT_STORED + (
+        (app.extensions["portal_hsts"],) if app.extensions["portal_hsts"] else ())
     limit = app.config.get("WTF_CSRF_TIME_LIMIT")
     reuse = CSRF_TOKEN_REUSE_SECONDS if limit is None else min(CSRF_TOKEN_REUSE_SECONDS,
                                                                 limit / 10)
