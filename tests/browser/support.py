@@ -34,7 +34,7 @@ VIEWPORTS: dict[str, dict[str, Any]] = {
 }
 TABS = ("Dane osobowe", "Czynsz (opłata eksploatacyjna)", "Księgowość", "Wirtualne rachunki",
         "Media odczyty", "Media rozliczenia")
-STRONG_PASSWORD = "zielona łąka nad Wartą o świcie"
+STRONG_PASSWORD = "srebrny tramwaj pod kasztanem w marcu"
 BLOCKING_IMPACTS = ("serious", "critical")
 
 # Runs before any page script (a CDP init script, so the page's CSP does not apply
