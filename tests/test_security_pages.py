@@ -559,8 +559,8 @@ def slow_queries(tmp_path) -> Path:
     path = folder / "rent_components.sql"
     text = path.read_text(encoding="utf-8")
     header, _, body = text.partition("\nSELECT ")
-    body = body.replace("ORDER BY n.KOD_SKL", "  AND (SELECT MAX(x) FROM spin) > 0\n"
-                                              "ORDER BY n.KOD_SKL")
+    assert "ORDER BY" in body
+    body = body.replace("ORDER BY", "  AND (SELECT MAX(x) FROM spin) > 0\nORDER BY", 1)
     path.write_text(f"{header}\n{SPIN}SELECT {body}", encoding="utf-8")
     return folder
 
