@@ -613,3 +613,23 @@ def cell_texts(rows: Locator, column: int) -> list[str]:
 
 def visible_text(page: Page) -> str:
     return re.sub(r"\s+", " ", page.locator("body").inner_text())
+
+
+def first_login(portal: Portal, slip: dict[str, str], password: str = STRONG_PASSWORD) -> None:
+    """Log in with the start password from the office's slip and set `password` (the
+    forced change asks only for the new password twice: the start one was just
+    verified); ends on the page a resident lands on after login."""
+    page = portal.page
+    portal.goto("/logowanie")
+    page.get_by_label("Login", exact=True).fill(slip["login"])
+    page.get_by_label("Hasło", exact=True).fill(slip["start_password"])
+    with portal.navigation():
+        page.get_by_role("button", name="Zaloguj").click()
+    page.get_by_label("Nowe hasło", exact=True).fill(password)
+    page.get_by_label("Powtórz").fill(password)
+    with portal.navigation():
+        page.get_by_role("button", name="Zapisz nowe hasło").click()
+    expect(portal.heading()).to_have_text(LANDING_HEADING)
+
+
+LANDING_HEADING = "Dane osobowe"  # the page after login

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-from .support import STRONG_PASSWORD
+from .support import first_login
 
 pytestmark = pytest.mark.browser
 
@@ -49,17 +49,7 @@ def test_charts_are_accessible_and_say_what_the_tables_say(axe_js, open_portal, 
     portal = open_portal(viewport, axe=True, prefix=f"{viewport}-wykresy")
     page = portal.page
     slip = office.issue(e.resident)
-    portal.goto("/logowanie")
-    page.get_by_label("Login", exact=True).fill(slip["login"])
-    page.get_by_label("Hasło", exact=True).fill(slip["start_password"])
-    with portal.navigation():
-        page.get_by_role("button", name="Zaloguj").click()
-    page.get_by_label("Obecne hasło").fill(slip["start_password"])
-    page.get_by_label("Nowe hasło", exact=True).fill(STRONG_PASSWORD)
-    page.get_by_label("Powtórz").fill(STRONG_PASSWORD)
-    with portal.navigation():
-        page.get_by_role("button", name="Zapisz nowe hasło").click()
-    expect(portal.heading()).to_have_text("Dane osobowe")
+    first_login(portal, slip)
 
     for key, name, path in CHARTS:
         portal.goto(path.format(flat=flat.id, year=2025))

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from .support import CSP_LISTENER, STRONG_PASSWORD, VIEWPORTS, Monitor, Portal
+from .support import CSP_LISTENER, VIEWPORTS, Monitor, Portal, first_login
 
 pytestmark = pytest.mark.browser
 
@@ -41,17 +41,7 @@ def signed_in(new_context, live_server, shots, office, resident: int, javascript
     portal = Portal(page, Monitor(page, live_server.url), shots, viewport,
                     f"wybor-{resident}-{'js' if javascript else 'bez-js'}")
     slip = office.issue(resident)
-    portal.goto("/logowanie")
-    page.get_by_label("Login", exact=True).fill(slip["login"])
-    page.get_by_label("Hasło", exact=True).fill(slip["start_password"])
-    with portal.navigation():
-        page.get_by_role("button", name="Zaloguj").click()
-    page.get_by_label("Obecne hasło").fill(slip["start_password"])
-    page.get_by_label("Nowe hasło", exact=True).fill(STRONG_PASSWORD)
-    page.get_by_label("Powtórz").fill(STRONG_PASSWORD)
-    with portal.navigation():
-        page.get_by_role("button", name="Zapisz nowe hasło").click()
-    expect(portal.heading()).to_have_text("Dane osobowe")
+    first_login(portal, slip)
     return portal
 
 
