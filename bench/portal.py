@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import random
 import re
 import subprocess
@@ -104,6 +105,14 @@ class Server:
         while not self._stop.is_set():
             self._peak = max(self._peak, self._status("VmRSS"))
             time.sleep(0.05)
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU the server process has used so far (all its threads)."""
+        try:
+            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def mark(self) -> None:
         """Start a new peak-memory window."""
@@ -293,21 +302,25 @@ def plan_requests(options: dict[int, dict], cookies: dict[int, str], per_account
                 chosen = months[-1] if rng.random() < 0.5 else rng.choice(months)
                 y, m = int(chosen[:4]), int(chosen[5:7])
                 params = {"lokal": lokal, "rok": y, "miesiac": m}
-                queries = [["rent_components", who | {"premises": int(lokal)} | period(y, m)]]
+                # The month's table and the chart's 24 months: one query (issue 16).
+                months_24 = period(y, m) | {"date_from": date(y - 2 + (m == 12), m % 12 + 1,
+                                                               1).isoformat()}
+                queries = [["rent_components", who | {"premises": int(lokal)} | months_24]]
             elif page in ("pages.ledger", "pages.ledger_details") and opts["ledger"]:
                 account = rng.choice(opts["ledger"])
                 y = account["years"][-1] if rng.random() < 0.5 else rng.choice(account["years"])
                 params = {"lokal": account["premises"], "konto": account["account"], "rok": y}
                 bound = who | {"account": account["account"]} | period(y)
-                queries = [["ledger_summary", bound]]
-                if page == "pages.ledger_details":
-                    queries.append(["ledger_documents", bound])
+                # The documents draw the month-end balances on both views (issue 16).
+                queries = [["ledger_summary", bound], ["ledger_documents", bound]]
             elif page == "pages.readings" and opts["readings"]:
                 choice = rng.choice(opts["readings"])
                 y = rng.choice(choice["years"])
                 params = {"lokal": choice["premises"], "medium": choice["medium"], "rok": y}
+                # The year before comes along for the chart (issue 16).
                 queries = [["meter_readings", who | {"premises": choice["premises"],
-                                                     "medium": choice["medium"]} | period(y)]]
+                                                     "medium": choice["medium"]} | period(y)
+                            | {"date_from": f"{y - 1}-01-01"}]]
             elif page == "pages.settlements" and opts["settlements"]:
                 choice = rng.choice(opts["settlements"])
                 y = rng.choice(choice["years"])
@@ -337,18 +350,23 @@ def server_summary(stats: dict[str, Any]) -> dict[str, Any]:
         queries += s["queries"]
         bad += non200
     return {"pages": pages, "views": views, "non200": bad,
+            "peak_running": stats.get("peak_running"),
             "queries_per_view": round(queries / views, 3) if views else 0.0,
             "queries_max": max((p["queries_max"] for p in pages.values()), default=0)}
 
 
 def measure(server: Server, requests: list[tuple[str, str]], connections: int,
             seconds: float) -> dict[str, Any]:
-    if server.name != "hello":
+    if server.name not in ("hello", "bare"):
         server.get_json("/_bench/reset")
     server.mark()
+    cpu = server.cpu_seconds()
     result = loadgen.run(server.url + "/", requests, connections, seconds)
+    # Server CPU per answered request: the steadiest figure on a shared machine.
+    result["cpu_ms_per_request"] = round((server.cpu_seconds() - cpu) * 1000
+                                         / max(1, result["requests"]), 3)
     result["peak_rss_mb"] = server.peak_mb()
-    if server.name != "hello":
+    if server.name not in ("hello", "bare"):
         result["server"] = server_summary(server.get_json("/_bench/stats"))
     return result
 

@@ -15,6 +15,7 @@ added here, never in the app:
   GET /_bench/options  (logged in) the resident's valid premises/accounts/periods
                        for each page, so the load mix asks only for real data
 
+`bare` serves "Księgowość – szczegóły" without the portal around it (bare_app).
 `hello` serves a one-route Flask app with the same waitress options and set-up
 (channel, interpreter switch interval) as the
 portal (threads, connection limit, ...): the framework's limit.
@@ -118,11 +119,13 @@ def instrument(app) -> None:
 
     @bp.get("/stats")
     def bench_stats():
-        return jsonify(stats.snapshot() | {"queries_run": db.queries_run})
+        return jsonify(stats.snapshot() | {"queries_run": db.queries_run,
+                                            "peak_running": db.peak_running})
 
     @bp.get("/reset")
     def bench_reset():
         stats.reset()
+        db.peak_running = 0
         return jsonify(ok=True)
 
     @bp.get("/options")
@@ -165,9 +168,55 @@ def hello_app():
     return app
 
 
+BARE_PAGE = """<!doctype html>
+<html lang="pl"><head><meta charset="utf-8"><title>Księgowość – szczegóły</title></head>
+<body><h1>Konto {{ account }}, {{ date_from }} – {{ date_to }}</h1>
+<p>Saldo początkowe: {{ opening }}</p>
+<table><thead><tr><th>Data</th><th>Numer</th><th>Rodzaj</th><th>Opis</th><th>Wn</th>
+<th>Ma</th><th>Saldo</th></tr></thead><tbody>
+{% for d in documents %}<tr><td>{{ d.doc_date }}</td><td>{{ d.doc_no }}</td>
+<td>{{ d.kind_name }}</td><td>{{ d.description }}</td><td>{{ d.debit }}</td>
+<td>{{ d.credit }}</td><td>{{ d.balance }}</td></tr>
+{% endfor %}</tbody></table></body></html>"""
+
+
+def bare_app(billing: str):
+    """The floor under "Księgowość – szczegóły": the same two queries through the same
+    driver (one connection per thread), the same rows with their running balance in a
+    plain Jinja table; no login, session, CSRF, security headers or layout. The
+    resident comes from the URL (benchmark only, never the portal's way)."""
+    from datetime import date
+    from decimal import Decimal
+
+    from flask import Flask, request
+
+    from gateway.billing import BillingDB, QuerySet
+
+    db = BillingDB(billing)
+    named = QuerySet(ROOT / "queries", db.dialect, need_resident=True)
+    app = Flask("bare")
+    page = app.jinja_env.from_string(BARE_PAGE)  # compiled once, as a template file would be
+
+    @app.get("/bare")
+    def bare():
+        bound = {"resident": int(request.args["resident"]),
+                 "account": int(request.args["account"]),
+                 "date_from": date.fromisoformat(request.args["date_from"]),
+                 "date_to": date.fromisoformat(request.args["date_to"])}
+        summary = db.run(named["ledger_summary"], bound)
+        opening = (summary[0]["opening"] if summary else None) or Decimal(0)
+        balance, documents = opening, []
+        for doc in db.run(named["ledger_documents"], bound):
+            balance += (doc["debit"] or 0) - (doc["credit"] or 0)
+            documents.append(dict(doc, balance=balance))
+        return page.render(documents=documents, opening=opening, **bound)
+
+    return app
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="bench server")
-    parser.add_argument("mode", choices=("portal", "hello"))
+    parser.add_argument("mode", choices=("portal", "hello", "bare"))
     parser.add_argument("--billing", default="sqlite:var/demo-billing.sqlite3")
     parser.add_argument("--store", default=str(ROOT / "var" / "bench" / "store.sqlite3"))
     parser.add_argument("--log-dir", default=str(ROOT / "var" / "bench" / "log"))
@@ -186,10 +235,12 @@ def main() -> int:
         preflight(portal)
         instrument(portal)
         app = portal
+    elif args.mode == "bare":
+        app = bare_app(args.billing)
     else:
         app = hello_app()
     server = make_server(portal, port=args.port) if app is portal else None
-    if server is None:  # hello: the portal's waitress options and set-up, another app
+    if server is None:  # hello, bare: the portal's waitress options and set-up
         from gateway.ops.server import create_waitress, waitress_options
 
         server = create_waitress(app, {**waitress_options(portal), "port": args.port})

@@ -22,6 +22,9 @@ and the git history, not here.
    waitress writes its per-request "Task queue depth" warning.
 6. logging (stdlib) — `PortalFileHandler._open` (`gateway/ops/logfiles.py`)
    extends `RotatingFileHandler._open`.
+7. waitress — `PortalErrorTask` (`HTTPChannel.error_task_class`) extends
+   `ErrorTask.execute`: waitress's own answers (413 body too large, 431 headers
+   too large, 400 malformed) carry the portal's security headers and Polish text.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from flask.templating import Environment
 from flask_login import LoginManager
 from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer
+from waitress.task import ErrorTask
 
 # ---- 1. Jinja2: rows are dicts, look the key up first ---------------------------------
 
@@ -51,6 +55,23 @@ class RowsFirstEnvironment(Environment):
 
 
 # ---- 2. waitress: no spinning main loop while a worker sends ---------------------------
+class PortalErrorTask(ErrorTask):
+    """waitress's own error answer with the portal's headers and a Polish line."""
+
+    headers: tuple[tuple[str, str], ...] = ()  # set by use_portal_channels
+
+    def execute(self) -> None:
+        status_code = getattr(self.request.error, "code", 400)
+        body = (f"Błąd {status_code}: żądanie jest za duże lub nieprawidłowe. Wróć do "
+                "portalu i spróbuj ponownie.\n").encode()
+        self.status = f"{status_code} {getattr(self.request.error, 'reason', 'Bad Request')}"
+        self.response_headers.extend([("Content-Type", "text/plain; charset=utf-8"),
+                                      *self.headers])
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
+
+
 class PortalChannel(HTTPChannel):
     """waitress's HTTP channel, without its main loop spinning while a worker sends.
 
@@ -74,8 +95,12 @@ class PortalChannel(HTTPChannel):
         return super().writable()
 
 
-def use_portal_channels(socket_map: dict) -> None:
-    """Make every waitress server in `socket_map` accept connections as PortalChannel."""
+def use_portal_channels(socket_map: dict,
+                        error_headers: tuple[tuple[str, str], ...] = ()) -> None:
+    """Make every waitress server in `socket_map` accept connections as PortalChannel
+    (its own error answers with `error_headers`)."""
+    PortalErrorTask.headers = tuple(error_headers)
+    PortalChannel.error_task_class = PortalErrorTask
     for dispatcher in list(socket_map.values()):
         if isinstance(dispatcher, BaseWSGIServer):
             dispatcher.channel_class = PortalChannel

@@ -1,7 +1,9 @@
--- rent_components: the rent components charged for one premises in one month.
+-- rent_components: the rent components charged for one premises in a period of whole
+-- months (one month for the table; the Czynsz page's chart asks for the last 24).
 -- params: resident, premises, date_from, date_to
--- columns: code text, component text, unit text, basis text, quantity decimal:3, rate decimal:4, amount decimal:2, vat decimal:2, vat_rate decimal:2
-SELECT n.KOD_SKL AS code,
+-- columns: period date, code text, component text, unit text, basis text, quantity decimal:3, rate decimal:4, amount decimal:2, vat decimal:2, vat_rate decimal:2
+SELECT n.OKRES AS period,
+       n.KOD_SKL AS code,
        s.NAZWA_SKL AS component,
        s.JEDN AS unit,
        s.PODSTAWA AS basis,
@@ -19,4 +21,4 @@ WHERE n.ID_LOK = :premises
               WHERE p.ID_OS = :resident AND p.ID_LOK = n.ID_LOK
                 AND n.OKRES >= p.DATA_OD
                 AND (p.DATA_DO IS NULL OR n.OKRES <= p.DATA_DO))
-ORDER BY n.KOD_SKL
+ORDER BY n.KOD_SKL, n.OKRES

@@ -20,7 +20,7 @@ import pytest
 from gateway import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
-STRONG_PASSWORD = "zielona łąka nad Wartą o świcie"
+STRONG_PASSWORD = "srebrny tramwaj pod kasztanem w marcu"
 DEMO = {"premises": 120, "years": 3, "seed": 7}
 pytest_plugins = ["backends"]  # billing backends: SQLite, SQLite/PostgreSQL/MariaDB via ODBC
 

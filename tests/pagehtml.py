@@ -193,6 +193,14 @@ def pln(value: Any) -> str:
     return "—" if amount is None else f"{grouped(amount, 2)}{NBSP}zł"
 
 
+def owed(value: Any, debt_word: str = "do zapłaty") -> str:
+    """A balance as the pages say it: 'do zapłaty X zł', 'nadpłata X zł', '0,00 zł'."""
+    amount = dec(value) or Decimal("0.00")
+    if amount == 0:
+        return pln(amount)
+    return f"{debt_word} {pln(abs(amount))}" if amount > 0 else f"nadpłata {pln(-amount)}"
+
+
 def num(value: Any, places: int = 3) -> str:
     amount = dec(value, places)
     return "—" if amount is None else grouped(amount, places)

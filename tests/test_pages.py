@@ -31,6 +31,7 @@ from pagehtml import (
     dmy,
     module_settings,
     num,
+    owed,
     pln,
     row_nodes,
     unit,
@@ -475,13 +476,13 @@ def check_summary(page: Page, mine: Billing, account: int, year: int) -> dict[st
     table = page.table("Stan konta")
     assert table is not None
     cells = body_rows(table)[0]
-    assert cells == {"Saldo początkowe": pln(expected["opening"]),
-                     "Obroty Wn": pln(expected["debit"]),
-                     "Obroty Ma": pln(expected["credit"]),
-                     "Saldo końcowe": pln(expected["closing"])}
+    assert cells == {"Saldo początkowe": owed(expected["opening"]),
+                     "Obroty Wn (należności)": pln(expected["debit"]),
+                     "Obroty Ma (wpłaty i uznania)": pln(expected["credit"]),
+                     "Saldo końcowe": owed(expected["closing"])}
     note = page.main.find("p", class_="balance-note").text()
     if expected["closing"] > 0:
-        assert f"Zadłużenie (do zapłaty): {pln(expected['closing'])}" in note
+        assert f"Do zapłaty: {pln(expected['closing'])}" in note
     elif expected["closing"] < 0:
         assert f"Nadpłata: {pln(-expected['closing'])}" in note
     else:
@@ -536,9 +537,10 @@ def expected_documents(docs: list[dict[str, Any]], opening: Decimal) -> list[dic
             text = f"{text} (korekta dokumentu {x['KOR_NR']})".strip()
         out.append({"Data": dmy(x["DATA_DOK"]), "Numer": x["NR_DOK"],
                     "Rodzaj": x["NAZWA_RODZ"] or x["RODZ_DOK"], "Opis": text,
-                    "Wn": pln(x["KWOTA_WN"]) if x["KWOTA_WN"] is not None else "",
-                    "Ma": pln(x["KWOTA_MA"]) if x["KWOTA_MA"] is not None else "",
-                    "Saldo": pln(balance)})
+                    "Wn (należności)": pln(x["KWOTA_WN"]) if x["KWOTA_WN"] is not None else "",
+                    "Ma (wpłaty i uznania)": (pln(x["KWOTA_MA"]) if x["KWOTA_MA"] is not None
+                                              else ""),
+                    "Saldo": owed(balance)})
     return out
 
 
@@ -556,9 +558,9 @@ def test_ledger_details_list_every_document_with_a_running_balance(auth, client,
             assert body_rows(table) == expected_documents(mine.documents(account, year),
                                                           summary["opening"])
             opening = table.find("tr", class_="opening")
-            assert opening.find_all("td")[-1].text() == pln(summary["opening"])
+            assert opening.find_all("td")[-1].text() == owed(summary["opening"])
             if mine.documents(account, year):
-                assert body_rows(table)[-1]["Saldo"] == pln(summary["closing"])
+                assert body_rows(table)[-1]["Saldo"] == owed(summary["closing"])
 
 
 def test_storno_is_shown_as_a_correction_with_a_minus(logged_in, client, billing, demo_sql):
@@ -572,7 +574,7 @@ def test_storno_is_shown_as_a_correction_with_a_minus(logged_in, client, billing
                == storno["NR_DOK"])
     assert "storno" in row.classes()
     assert f"(korekta dokumentu {storno['KOR_NR']})" in row.text()
-    debit = row.find("td", **{"data-label": "Wn"})
+    debit = row.find("td", **{"data-label": "Wn (należności)"})
     amount = debit.find("span")
     assert amount.text() == pln(storno["KWOTA_WN"]) and amount.text().startswith(MINUS)
     assert "negative" in amount.classes()
@@ -583,7 +585,7 @@ def test_storno_is_shown_as_a_correction_with_a_minus(logged_in, client, billing
 
 
 def test_ledger_shows_an_overpayment(auth, client, demo_sql, billing):
-    """Some account of some resident closes a year in credit: 'Nadpłata', minus sign."""
+    """Some account of some resident closes a year in credit: 'nadpłata', no minus."""
     found = None
     for k in demo_sql("SELECT DISTINCT p.ID_OS, k.ID_KONTA FROM PRZYDZIALY p "
                       "JOIN KONTA k ON k.ID_LOK = p.ID_LOK WHERE p.DATA_DO IS NULL "
@@ -602,7 +604,7 @@ def test_ledger_shows_an_overpayment(auth, client, demo_sql, billing):
     page = get(client, f"/ksiegowosc?lokal={info['ID_LOK']}&konto={info['ID_KONTA']}&rok={year}")
     expected = check_summary(page, mine, info["ID_KONTA"], year)
     closing = body_rows(page.table("Stan konta"))[0]["Saldo końcowe"]
-    assert closing == pln(expected["closing"]) and closing.startswith(MINUS)
+    assert closing == owed(expected["closing"]) and closing.startswith("nadpłata")
 
 
 def test_ledger_exclusion_notice_on_both_pages(logged_in, client):
@@ -727,7 +729,7 @@ def expected_settlements(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
                     "Zużycie": (f"{num(r['ZUZYCIE'])} {unit(r['JEDN'])}"
                          if r["ZUZYCIE"] is not None else "—"),
                     "Zaliczki": pln(r["ZALICZKI"]), "Koszt": pln(r["KOSZT"]),
-                    "Różnica": pln(diff), "Wynik": verdict})
+                    "Wynik": verdict})
     return out
 
 
@@ -765,7 +767,6 @@ def test_settlement_overpayment_is_named_and_signed(logged_in, client, billing):
     shown = {r["Dokument"].split()[0]: r for r in body_rows(page.table("Dokumenty rozliczeń"))}
     for r in over:
         row = shown[r["NR_DOK"]]
-        assert row["Różnica"] == pln(r["ROZNICA"]) and row["Różnica"].startswith(MINUS)
         assert row["Wynik"] == f"nadpłata {pln(-dec(r['ROZNICA']))}"
 
 
@@ -798,7 +799,7 @@ def test_money_groups_thousands_with_no_break_spaces(logged_in, client, billing)
     expected = jan.summary(account, year)
     assert expected["debit"] >= 1000, "pick an account with a turnover over 1000 zł"
     page = get(client, f"/ksiegowosc?lokal=1&konto={account}&rok={year}")
-    debit = body_rows(page.table("Stan konta"))[0]["Obroty Wn"]
+    debit = body_rows(page.table("Stan konta"))[0]["Obroty Wn (należności)"]
     assert re.fullmatch(rf"\d{{1,3}}{NBSP}\d{{3}},\d{{2}}{NBSP}zł", debit), repr(debit)
     assert debit == pln(expected["debit"])
 
@@ -835,7 +836,8 @@ def test_cache_setting_is_applied(settings, tmp_path, demo_path):
     on_settings = base_settings(tmp_path / "b", f"sqlite:{demo_path}")
     on_settings["cache.ttl_seconds"] = "120"
     on = create_app(test_config=on_settings)
-    assert on.extensions["resident_cache"].ttl == 120
+    assert on.config["CACHE_TTL_SECONDS"] == 120
+    assert on.extensions["resident_cache"] is not None
 
 
 @CACHE_ON

@@ -121,7 +121,7 @@ def test_login_asks_for_the_code_and_only_then_opens_pages(auth, enrolled, audit
     assert first.status_code == 302 and path_of(first) == "/logowanie/kod"
     # Half logged in: no page opens, the password alone is no login.
     assert path_of(client.get("/dane-osobowe")) == "/logowanie"
-    cookie_before = client.get_cookie("portal_session").value
+    cookie_before = client.get_cookie("portal_anon").value  # pending: no store row yet
     # the pending step survived the detour to a page; finish it
     done = second_step(client, next_code(secret))
     assert done.status_code == 302

@@ -223,7 +223,9 @@ def test_markup_in_the_billing_database_is_escaped(billing_copy, auth, client, d
         assert response.status_code == 200, url
         page = Page(response)
         assert not page.doc.find_all("script"), url
-        assert not page.doc.find_all("img") and not page.doc.find_all("svg"), url
+        drawn = {"chart-svg", "swatch"}  # the portal's own charts (issue 16)
+        assert not page.doc.find_all("img") and not [
+            s for s in page.doc.find_all("svg") if not s.classes() & drawn], url
         for node in page.doc.find_all():
             assert not any(a.lower().startswith("on") for a in node.attrs), (url, node.tag)
         assert "<script>alert" not in html and "<img src=x" not in html
@@ -557,8 +559,8 @@ def slow_queries(tmp_path) -> Path:
     path = folder / "rent_components.sql"
     text = path.read_text(encoding="utf-8")
     header, _, body = text.partition("\nSELECT ")
-    body = body.replace("ORDER BY n.KOD_SKL", "  AND (SELECT MAX(x) FROM spin) > 0\n"
-                                              "ORDER BY n.KOD_SKL")
+    assert "ORDER BY" in body
+    body = body.replace("ORDER BY", "  AND (SELECT MAX(x) FROM spin) > 0\nORDER BY", 1)
     path.write_text(f"{header}\n{SPIN}SELECT {body}", encoding="utf-8")
     return folder
 

@@ -118,11 +118,12 @@ def test_session_id_changes_at_login(app, auth, client):
     login = auth.resident(1)
     auth.logout()
     client.get("/logowanie")
-    before = sid(client)
-    planted = copy_of(app, client)  # session fixation: the attacker knows this id
+    # Before a login the visitor's session is a signed cookie (no store row, 13.6).
+    before = sid(client, "portal_anon")
+    planted = copy_of(app, client, "portal_anon")  # session fixation: the attacker knows it
     response = auth.login(login, STRONG_PASSWORD)
     assert response.status_code == 302
-    assert sid(client) != before
+    assert sid(client) != before and client.get_cookie("portal_anon") is None
     assert_logged_in(client)
     assert_anonymous(planted)
 

@@ -155,7 +155,7 @@ class BillingDB:
 
     def __init__(self, connection: str, *, connect_timeout: int = 5, query_timeout: int = 10,
                  dialect: str = "auto", max_rows: int = 5000, reuse: bool = True,
-                 max_age: float = 300.0):
+                 max_age: float = 300.0, max_concurrent: int = 0):
         self.connection = connection
         self.connect_timeout = connect_timeout
         self.query_timeout = query_timeout
@@ -168,6 +168,11 @@ class BillingDB:
         self.last_outage: float | None = None  # monotonic time of the last unavailable/timeout
         self._local = threading.local()
         self._watchdog = _Watchdog()
+        # Cap on queries running at once (0 = none): spares the billing program's server.
+        self._slots = threading.BoundedSemaphore(max_concurrent) if max_concurrent else None
+        self._count_lock = threading.Lock()
+        self._running = 0
+        self.peak_running = 0  # most queries at once on the server (read by the benchmark)
 
     # opening ---------------------------------------------------------------
     def _open(self) -> Any:
@@ -261,12 +266,37 @@ class BillingDB:
                 self.last_outage = time.monotonic()
             raise
 
+    @contextmanager
+    def _slot(self, name: str) -> Iterator[None]:
+        """One of billing.max_concurrent places on the server, for connecting and
+        executing (shaping the rows needs no place); waits up to query_timeout."""
+        if self._slots is None:
+            yield
+            return
+        if not self._slots.acquire(timeout=self.query_timeout):
+            raise BillingUnavailable(f"{name}: no free billing slot in "
+                                     f"{self.query_timeout} s", "timeout")
+        with self._count_lock:
+            self._running += 1
+            self.peak_running = max(self.peak_running, self._running)
+        try:
+            yield
+        finally:
+            with self._count_lock:
+                self._running -= 1
+            self._slots.release()
+
     def recently_down(self, seconds: float = 60.0) -> bool:
         """Was the database unreachable or too slow within the last `seconds`?"""
         return self.last_outage is not None and time.monotonic() - self.last_outage < seconds
 
     def _run(self, query: Query, params: dict[str, Any]) -> list[dict[str, Any]]:
         values = [bind_value(v, self.embedded) for v in query.bind(params)]
+        with self._slot(query.name):
+            rows, names = self._fetch(query, values)
+        return self._shape(query, names, rows)
+
+    def _fetch(self, query: Query, values: list[Any]) -> tuple[list, list[str]]:
         for attempt in (1, 2):
             held, reused = self._acquire()
             try:
@@ -284,7 +314,7 @@ class BillingDB:
                 raise BillingUnavailable(f"{query.name}: {exc}", kind) from None
             held.uses += 1
             self.queries_run += 1
-            return self._shape(query, names, rows)
+            return rows, names
         raise AssertionError("unreachable")
 
     def _execute(self, conn: Any, sql: str, values: list[Any]) -> tuple[list, list[str]]:

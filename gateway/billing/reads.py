@@ -8,6 +8,7 @@ resident (bounded, TTL from config, 0 = off), never shared between residents.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
@@ -46,25 +47,72 @@ def rows(name: str, **params: Any) -> list[dict[str, Any]]:
 
 
 def cached_rows(name: str, **params: Any) -> list[dict[str, Any]]:
-    """`rows`, remembered for this resident for cache.ttl_seconds."""
+    """`rows`, remembered for this resident for cache.ttl_seconds.
+
+    An older list (kept up to the idle timeout: a session paused longer has ended)
+    is still answered at once, and read again on a thread of its own after this
+    view: a resident back from a pause waits for no list, and the next view has
+    the new one. Only lists of what exists (premises, accounts, periods) are
+    cached; every figure is read when its page is shown.
+    """
     cache: TTLCache | None = current_app.extensions.get("resident_cache")
     if cache is None:
         return rows(name, **params)
     with current_app.extensions["resident_cache_lock"]:
         hit = cache.get(_key(name, params))
-    if hit is not None:
-        return hit
-    return fresh_rows(name, **params)
+    if hit is None:
+        return fresh_rows(name, **params)
+    read_at, found = hit
+    if time.monotonic() - read_at >= current_app.config["CACHE_TTL_SECONDS"]:
+        _refresh_later(name, params)
+    return found
 
 
 def fresh_rows(name: str, **params: Any) -> list[dict[str, Any]]:
     """`rows`, read now; the cache (when on) keeps this answer for the next views."""
+    read_at = time.monotonic()
     result = rows(name, **params)
-    cache: TTLCache | None = current_app.extensions.get("resident_cache")
-    if cache is not None:
-        with current_app.extensions["resident_cache_lock"]:
-            cache[_key(name, params)] = result
+    _keep(current_app._get_current_object(), current_user.resident, name, params, read_at,
+          result)
     return result
+
+
+def _keep(app: Flask, resident: str, name: str, params: dict[str, Any], read_at: float,
+          result: list[dict[str, Any]]) -> None:
+    cache: TTLCache | None = app.extensions.get("resident_cache")
+    if cache is not None:
+        with app.extensions["resident_cache_lock"]:
+            cache[(resident, name, tuple(sorted(params.items())))] = (read_at, result)
+
+
+def _refresh_later(name: str, params: dict[str, Any]) -> None:
+    """Read one stale list again on a thread of its own (one at a time per list)."""
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    resident = current_user.resident
+    slot = (resident, name, tuple(sorted(params.items())))
+    pending: set = app.extensions["resident_cache_pending"]
+    with app.extensions["resident_cache_lock"]:
+        if slot in pending:
+            return
+        pending.add(slot)
+
+    def refresh() -> None:
+        try:
+            with app.app_context():
+                read_at = time.monotonic()
+                bound = {"resident": resident_key(resident), **params}
+                try:
+                    result = billing().run(queries()[name], bound)
+                except BillingUnavailable:
+                    return  # the stale list stays; the pages say what is unavailable
+                finally:
+                    billing().discard()  # this thread's connection ends with it
+                _keep(app, resident, name, params, read_at, result)
+        finally:
+            with app.extensions["resident_cache_lock"]:
+                pending.discard(slot)
+
+    threading.Thread(target=refresh, name="list-refresh", daemon=True).start()
 
 
 def _key(name: str, params: dict[str, Any]) -> Hashable:
@@ -135,6 +183,7 @@ def init_app(app: Flask) -> None:
         dialect=app.config["BILLING_DIALECT"],
         max_rows=app.config["BILLING_MAX_ROWS"],
         reuse=app.config["BILLING_REUSE_CONNECTIONS"],
+        max_concurrent=app.config["BILLING_MAX_CONCURRENT"],
     )
     app.extensions["billing"] = db
     if not app.config["PORTAL_QUERIES_DIR"].is_dir():
@@ -144,8 +193,11 @@ def init_app(app: Flask) -> None:
                                          need_resident=True)
     ttl = app.config["CACHE_TTL_SECONDS"]
     if ttl > 0:
-        app.extensions["resident_cache"] = TTLCache(app.config["CACHE_MAX_ENTRIES"], ttl)
+        # Kept up to the idle timeout (refreshed after cache.ttl_seconds, see cached_rows).
+        keep = max(ttl, app.config["SECURITY_IDLE_TIMEOUT_MINUTES"] * 60)
+        app.extensions["resident_cache"] = TTLCache(app.config["CACHE_MAX_ENTRIES"], keep)
         app.extensions["resident_cache_lock"] = threading.Lock()
+        app.extensions["resident_cache_pending"] = set()
 
     @app.teardown_request
     def _release_billing(_exc: BaseException | None) -> None:

@@ -31,6 +31,7 @@ from urllib.parse import quote
 
 from flask import Flask, g, has_request_context, request
 
+from ..oneline import one_line
 from .logfiles import PortalFileHandler
 
 ACCESS = logging.getLogger("gateway.access")
@@ -66,12 +67,28 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+class OneLine(logging.Filter):
+    """One event, one line: control characters in the message are escaped (a
+    traceback, added by the formatter after this, keeps its own lines)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "portal_one_line", False):
+            return True  # escaped by another handler's filter already
+        message = record.getMessage()
+        safe = one_line(message)
+        if safe != message:
+            record.msg, record.args = safe, None
+        record.portal_one_line = True
+        return True
+
+
 def _handler(path: Path, cfg: Any) -> logging.Handler:
     handler = PortalFileHandler(path, maxBytes=cfg["LOGGING_MAX_BYTES"],
                                 backupCount=cfg["LOGGING_BACKUPS"], encoding="utf-8",
                                 delay=True)
     handler.setFormatter(logging.Formatter(FORMAT))
     handler.addFilter(RedactSecrets())
+    handler.addFilter(OneLine())
     return handler
 
 
@@ -117,7 +134,7 @@ def _current_login() -> str:
 
             user = current_user
         if user is not None and user.is_authenticated:
-            return str(user.login)
+            return one_line(user.login)
     except Exception:  # noqa: BLE001 - the access line must never fail a request
         return "-"
     return "-"
@@ -143,6 +160,7 @@ def write_access(line: str) -> None:
     request) and without the request waiting for the file (see logfiles.py).
     Any other set-up (tests, a handler added by someone) goes through logging.
     """
+    line = one_line(line)  # the fast path below skips the handler's filters
     handlers = ACCESS.handlers
     if (len(handlers) == 1 and type(handlers[0]) is PortalFileHandler
             and ACCESS.isEnabledFor(logging.INFO)):

@@ -135,7 +135,9 @@ def create_waitress(app: Any, options: dict[str, Any]):
     tune_interpreter()
     socket_map: dict = {}
     server = create_server(app, map=socket_map, **options)
-    use_portal_channels(socket_map)
+    # waitress's own 400/413/431 answers: the portal's security headers (web.security).
+    extensions = getattr(app, "extensions", {})
+    use_portal_channels(socket_map, extensions.get("portal_error_headers", ()))
     return server
 
 

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
-import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from flask_login import UserMixin
 
-from . import audit, passwords, second_factor
+from ..oneline import has_control
+from . import audit, lockout, passwords, second_factor
 from .db import get_store, utcnow
 from .sessions import revoke_account_sessions
 
@@ -48,7 +48,8 @@ class Account(UserMixin):
 
     @property
     def locked(self) -> bool:
-        return self.locked_by_staff or bool(self.locked_until and self.locked_until > utcnow())
+        """Locked by staff (waits after failed logins are per address: lockout.py)."""
+        return self.locked_by_staff
 
 
 def _dt(value: str | None) -> datetime | None:
@@ -97,9 +98,24 @@ def for_session(account_id: str, session_row: sqlite3.Row | None) -> Account | N
     return by_id(account_id)
 
 
+def login_key(login: str) -> str:
+    """A login as typed from paper: case, spaces and dashes do not matter."""
+    return "".join(ch for ch in login.lower() if ch not in " -\u00a0\t\u2010\u2011\u2013")
+
+
 def by_login(login: str) -> Account | None:
-    return _account(get_store().execute("SELECT * FROM accounts WHERE login = ?",
-                                        (login.strip().lower(),)).fetchone())
+    store = get_store()
+    exact = store.execute("SELECT * FROM accounts WHERE login = ?",
+                          (login.strip().lower(),)).fetchone()
+    if exact is not None:
+        return _account(exact)
+    key = login_key(login)
+    if not key:
+        return None
+    # 'M1 K7WQ' or 'm1k7wq' for 'm1-k7wq': logins are unique in this form (create).
+    return _account(store.execute(
+        "SELECT * FROM accounts WHERE replace(replace(login, '-', ''), ' ', '') = ?",
+        (key,)).fetchone())
 
 
 def by_resident(resident: str) -> Account | None:
@@ -130,8 +146,10 @@ def create(resident: str, login: str | None = None) -> tuple[Account, str]:
     if by_resident(resident) is not None:
         raise AccountError(f"mieszkaniec {resident} ma już konto: użyj 'accounts reset'")
     login = (login or new_login(resident)).strip().lower()
-    if not login or len(login) > 64 or any(ch.isspace() for ch in login):
-        raise AccountError("login musi mieć 1–64 znaki, bez spacji")
+    if not login or len(login) > 64 or any(ch.isspace() for ch in login) or has_control(login):
+        raise AccountError("login musi mieć 1–64 znaki, bez spacji i znaków sterujących")
+    if by_login(login) is not None:
+        raise AccountError(f"login {login!r} jest już zajęty (także bez kresek i spacji)")
     start = passwords.start_password()
     try:
         get_store().execute(
@@ -158,6 +176,7 @@ def reset(login: str, also_second_factor: bool = False) -> tuple[Account, str]:
         "UPDATE accounts SET password_hash = ?, must_change = 1, start_expires = ?,"
         " failures = 0, first_failure = NULL, locked_until = NULL, changed = ? WHERE id = ?",
         (hasher().hash(start), _start_expiry().isoformat(), utcnow().isoformat(), account.id))
+    lockout.clear(_key(account, account.login))
     revoked = revoke_account_sessions(account.id)
     audit.record("staff_reset", account.login, detail=f"sessions_revoked={revoked}")
     return require(login), start
@@ -187,6 +206,7 @@ def unlock(login: str) -> Account:
     get_store().execute(
         "UPDATE accounts SET locked_by_staff = 0, locked_until = NULL, failures = 0,"
         " first_failure = NULL WHERE id = ?", (account.id,))
+    lockout.clear(_key(account, account.login))
     audit.record("staff_unlock", account.login)
     return require(login)
 
@@ -202,42 +222,29 @@ def listing(locked: bool = False, never_logged_in: bool = False) -> list[Account
 
 
 # ---- login -------------------------------------------------------------------
+# Waits, ceiling and address throttle: lockout.py. An Account's failures,
+# first_failure and locked_until columns are left from schema 1 and unused.
 
-def _address_blocked(address: str | None) -> bool:
-    cfg = current_app.config
-    since = time.time() - cfg["SECURITY_ADDRESS_WINDOW_MINUTES"] * 60
-    store = get_store()
-    store.execute("DELETE FROM address_failures WHERE at < ?", (since,))
-    count = store.execute("SELECT COUNT(*) FROM address_failures WHERE address = ? AND at >= ?",
-                          (address or "", since)).fetchone()[0]
-    return count >= cfg["SECURITY_ADDRESS_MAX_FAILURES"]
+def _key(account: Account | None, typed: str) -> str:
+    """What the waits are counted by: the account's login, else the login as typed."""
+    return login_key(account.login if account else typed)[:64]
 
 
-def _note_address_failure(address: str | None) -> None:
-    get_store().execute("INSERT INTO address_failures (address, at) VALUES (?, ?)",
-                        (address or "", time.time()))
+def wait_until(login: str, address: str | None) -> float | None:
+    """When this address may try this login again (None: now)."""
+    return lockout.blocked_until(_key(by_login(login) if login else None, login), address)
 
 
-def _note_account_failure(account: Account) -> None:
-    cfg = current_app.config
-    now = utcnow()
-    window = timedelta(minutes=cfg["SECURITY_FAILURE_WINDOW_MINUTES"])
-    fresh = account.first_failure is None or now - account.first_failure > window
-    failures = 1 if fresh else account.failures + 1
-    first = now if fresh else account.first_failure
-    locked_until = None
-    if failures >= cfg["SECURITY_MAX_FAILURES"]:
-        locked_until = now + timedelta(minutes=cfg["SECURITY_LOCKOUT_MINUTES"])
-        failures = 0  # the lockout itself now holds the attacker back
-        first = None
-    get_store().execute(
-        "UPDATE accounts SET failures = ?, first_failure = ?,"
-        " locked_until = COALESCE(?, locked_until) WHERE id = ?",
-        (failures, first.isoformat() if first else None,
-         locked_until.isoformat() if locked_until else None, account.id))
-    if locked_until:
-        audit.record("lockout", account.login,
-                     detail=f"until={locked_until.isoformat()}")
+def _failed(account: Account | None, typed: str, address: str | None, detail: str,
+            event: str = "login_failed") -> str:
+    lockout.note_address_failure(address)
+    until = lockout.note_failure(_key(account, typed), address)
+    audit.record(event, account.login if account else typed[:64], detail=detail)
+    if until is not None:
+        audit.record("lockout", account.login if account else typed[:64],
+                     detail=f"until={datetime.fromtimestamp(until, UTC).isoformat()}")
+        return "delayed"
+    return "invalid"
 
 
 def authenticate(login: str, password: str, address: str | None) -> tuple[Account | None, str]:
@@ -245,79 +252,88 @@ def authenticate(login: str, password: str, address: str | None) -> tuple[Accoun
 
     outcome: 'ok', 'second_step' (password right, the second factor's code
     next: `second_step`), 'invalid' (unknown login or wrong password: the
-    caller answers both the same), 'locked', 'throttled', 'expired'.
+    caller answers both the same), 'delayed' (this address waits before its next
+    try on this login: `wait_until`; known and unknown logins alike), 'locked'
+    (staff locked it: said only with the right password), 'throttled', 'expired'.
     """
     ph = hasher()
     login = (login or "").strip().lower()
-    if _address_blocked(address):
-        passwords.verify(ph, current_app.extensions["_portal_dummy_hash"], password)
+    dummy = current_app.extensions["_portal_dummy_hash"]
+    if lockout.address_blocked(address):
+        passwords.verify(ph, dummy, password)
         audit.record("login_failed", login[:64], detail="address throttled")
         return None, "throttled"
     account = by_login(login) if login else None
+    if lockout.blocked_until(_key(account, login), address) is not None:
+        # No password is checked while the wait lasts: nothing to learn from it.
+        audit.record("login_locked", account.login if account else login[:64],
+                     detail="waiting")
+        return None, "delayed"
     if account is None:
-        passwords.verify(ph, current_app.extensions["_portal_dummy_hash"], password)
-        _note_address_failure(address)
-        audit.record("login_failed", login[:64], detail="unknown login")
-        return None, "invalid"
-    good = passwords.verify(ph, account.password_hash, password)
-    if account.locked:
-        audit.record("login_locked", account.login, detail=f"password_ok={good}")
-        if not good:
-            _note_address_failure(address)
-        return None, "locked"
+        passwords.verify(ph, dummy, password)
+        return None, _failed(None, login, address, "unknown login")
+    typed = _as_issued(account, password)
+    good = passwords.verify(ph, account.password_hash, typed)
     if not good:
-        _note_address_failure(address)
-        _note_account_failure(account)
-        audit.record("login_failed", account.login, detail="wrong password")
-        return None, "invalid"
+        return None, _failed(account, login, address, "wrong password")
+    if account.locked_by_staff:
+        audit.record("login_locked", account.login, detail="locked by staff")
+        return None, "locked"
     if account.start_expired:
         audit.record("login_expired", account.login)
         return None, "expired"
     if ph.check_needs_rehash(account.password_hash):  # parameters raised since it was made
         get_store().execute("UPDATE accounts SET password_hash = ? WHERE id = ?",
-                            (ph.hash(password), account.id))
+                            (ph.hash(typed), account.id))
     if second_factor.enabled(account.id):
-        # The failure count stays until the code is right too: knowing the password
-        # must not reset the lockout of the codes.
+        # The failures stay counted until the code is right too: knowing the password
+        # must not clear the waits of the codes.
         audit.record("login_password_ok", account.login, detail="second step pending")
         return by_id(account.id), "second_step"
-    _logged_in(account)
+    _logged_in(account, address)
     return by_id(account.id), "ok"
 
 
-def _logged_in(account: Account, detail: str | None = None) -> None:
-    get_store().execute(
-        "UPDATE accounts SET failures = 0, first_failure = NULL, locked_until = NULL,"
-        " last_login = ? WHERE id = ?", (utcnow().isoformat(), account.id))
+def _logged_in(account: Account, address: str | None, detail: str | None = None) -> None:
+    lockout.clear(_key(account, account.login), address or "")
+    get_store().execute("UPDATE accounts SET last_login = ? WHERE id = ?",
+                        (utcnow().isoformat(), account.id))
     audit.record("login_ok", account.login, detail=detail)
 
 
 def second_step(account: Account, code: str, address: str | None) -> str:
     """The login's second step: 'ok', 'invalid' (counted like a wrong password,
-    towards the same lockout) or 'locked'."""
+    towards the same waits), 'delayed' (wait_until) or 'locked' (by staff)."""
     fresh = by_id(account.id)
-    if fresh is None or fresh.locked:
+    if fresh is None or fresh.locked_by_staff:
         audit.record("login_locked", account.login, detail="second step")
         return "locked"
+    if lockout.blocked_until(_key(fresh, fresh.login), address) is not None:
+        audit.record("login_locked", account.login, detail="second step waiting")
+        return "delayed"
     if second_factor.verify(account.id, code):
-        _logged_in(fresh, "second factor")
+        _logged_in(fresh, address, "second factor")
         return "ok"
-    _note_address_failure(address)
-    _note_account_failure(fresh)
-    audit.record("second_factor_failed", account.login, detail="login code")
-    return "locked" if by_id(account.id).locked else "invalid"
+    return _failed(fresh, fresh.login, address, "login code", event="second_factor_failed")
 
 
-def change_password(account: Account, current: str, new: str, context: list[str]) -> list[str]:
-    """Set the resident's own password; returns reasons for refusal (Polish)."""
+def change_password(account: Account, current: str | None, new: str, context: list[str],
+                    numbers: list[str] | None = None) -> list[str]:
+    """Set the resident's own password; returns reasons for refusal (Polish).
+
+    `current` None: only for a start password that this session's login verified a
+    few minutes ago (the forced change asks for the new password alone)."""
     ph = hasher()
-    if not passwords.verify(ph, account.password_hash, current):
+    if current is None:
+        if not account.must_change:
+            return ["Podaj obecne hasło."]
+    elif not passwords.verify(ph, account.password_hash, _as_issued(account, current)):
         audit.record("password_rejected", account.login, detail="wrong current password")
         return ["Obecne hasło jest nieprawidłowe."]
     if account.start_expired:
         return ["Hasło startowe wygasło. Zgłoś się po nowe do spółdzielni."]
     problems = passwords.policy_problems(
-        new, context=context,
+        new, context=context, login=account.login, numbers=numbers,
         start_password_hash=account.password_hash if account.must_change else None, hasher=ph)
     if not problems and not account.must_change and passwords.verify(
             ph, account.password_hash, new):
@@ -331,3 +347,10 @@ def change_password(account: Account, current: str, new: str, context: list[str]
     revoke_account_sessions(account.id)
     audit.record("password_changed", account.login)
     return []
+
+
+def _as_issued(account: Account, typed: str) -> str:
+    """A start password as the office issued it, however it was typed from the slip."""
+    if account.must_change:
+        return passwords.canonical_start(typed) or typed
+    return typed

@@ -7,6 +7,7 @@ import logging
 
 from flask import has_request_context, request
 
+from ..oneline import one_line
 from .db import get_store, utcnow
 
 log = logging.getLogger("gateway.audit")
@@ -17,7 +18,7 @@ EVENTS = {
     "staff_create", "staff_reset", "staff_lock", "staff_unlock", "staff_issue",
     "access_refused", "lockout",
     "second_factor_on", "second_factor_off", "second_factor_failed", "staff_reset_2fa",
-    "sessions_ended", "login_password_ok",
+    "sessions_ended", "login_password_ok", "csrf_failed",
 }
 
 
@@ -46,12 +47,20 @@ def record(event: str, login: str | None = None, detail: str | None = None,
         raise ValueError(f"unknown audit event {event!r}")
     if actor is None and not has_request_context():
         actor = operator()
+    # Each value one line (gateway/oneline.py): a CR or LF typed into the login
+    # field or sent as the User-Agent cannot forge another event.
+    login, actor, detail = (_safe(v) for v in (login, actor, detail))
     get_store().execute(
         "INSERT INTO audit (at, event, login, actor, address, agent, detail)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (utcnow().isoformat(), event, login, actor, client_address(), client_agent(), detail),
+        (utcnow().isoformat(), event, login, actor, _safe(client_address()),
+         _safe(client_agent()), detail),
     )
     log.info("audit %s login=%s actor=%s detail=%s", event, login, actor, detail)
+
+
+def _safe(value: str | None) -> str | None:
+    return None if value is None else one_line(value)
 
 
 def recent_logins(login: str, limit: int = 20) -> list[dict]:

@@ -88,6 +88,18 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE audit ADD COLUMN agent TEXT;
     CREATE INDEX ix_audit_login ON audit (login, at);
     """,
+    # 3: failed logins per login (as typed, normalised) and address: the growing waits
+    # and the hourly ceiling of gateway/store/lockout.py (accounts.failures,
+    # first_failure and locked_until are no longer used)
+    """
+    CREATE TABLE login_failures (
+        login       TEXT NOT NULL,
+        address     TEXT NOT NULL,
+        at          REAL NOT NULL
+    );
+    CREATE INDEX ix_login_failures ON login_failures (login, address, at);
+    CREATE INDEX ix_login_failures_at ON login_failures (at);
+    """,
 )
 
 

@@ -4,8 +4,10 @@ The cookie carries only a random id; the store keeps a hash of it, so a
 stolen store file holds no usable cookie. Sessions are rotated at login and
 password change, expire after the idle and absolute timeouts, and are
 deleted by logout, password change, staff reset and lock, so a copied cookie
-dies at once. A session row is written only once something is put in it
-(a CSRF token, a login), so anonymous page views cost no writes.
+dies at once. Nothing is written to the store before a login: a visitor's
+session (the login form's CSRF token, a message to show, the pending second
+step) lives in a signed cookie of its own, so a script fetching the login form
+a million times leaves the store as it was (13.6).
 """
 
 from __future__ import annotations
@@ -17,12 +19,18 @@ import time
 from typing import Any
 
 from flask import Flask, Request, Response, request
+from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SessionInterface, SessionMixin
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.datastructures import CallbackDict
 
 from .db import get_store
 
-TOUCH_EVERY = 60.0  # seconds between last_seen updates of one session
+# last_seen is written when it is this much behind (one small UPDATE at most once a
+# second per session), and the idle check allows the same: a session is never
+# ended early and at most a second late (13.5: the check used to run before a write
+# that came once a minute, so a resident active every few seconds was logged out).
+TOUCH_EVERY = 1.0
 PURGE_EVERY = 300.0
 
 
@@ -45,6 +53,7 @@ class StoreSession(CallbackDict, SessionMixin):
         self.rotate = False
         self.expired = expired  # the request came with a session that had timed out
         self.account_row: Any = None  # its account, read with it (see open_session)
+        self.stale_cookie = False  # a store cookie whose session is gone: delete it
 
 
 def rotate(session: Any) -> None:
@@ -98,6 +107,29 @@ class StoreSessionInterface(SessionInterface):
         # __Host- pins the cookie to this host, path / and HTTPS.
         return "__Host-portal" if app.config["PORTAL_HTTPS"] else "portal_session"
 
+    def anonymous_cookie_name(self, app: Flask) -> str:
+        return "__Host-portal-anon" if app.config["PORTAL_HTTPS"] else "portal_anon"
+
+    def _signer(self, app: Flask) -> URLSafeTimedSerializer:
+        return URLSafeTimedSerializer(app.secret_key, salt="portal-anonymous-session",
+                                      serializer=TaggedJSONSerializer())
+
+    def _anonymous(self, app: Flask, request: Request, expired: bool = False) -> StoreSession:
+        """A visitor's session from its signed cookie (never from the store)."""
+        raw = request.cookies.get(self.anonymous_cookie_name(app), "")
+        data: dict = {}
+        if raw and len(raw) <= 4000:
+            try:
+                loaded = self._signer(app).loads(
+                    raw, max_age=app.config["SECURITY_ABSOLUTE_TIMEOUT_HOURS"] * 3600)
+                data = loaded if isinstance(loaded, dict) else {}
+            except BadSignature:
+                data = {}
+        data.pop("_user_id", None)  # a login is only ever a store session
+        session = StoreSession(data, expired=expired)
+        session.stale_cookie = expired
+        return session
+
     def _timeouts(self, app: Flask) -> tuple[float, float]:
         return (app.config["SECURITY_IDLE_TIMEOUT_MINUTES"] * 60.0,
                 app.config["SECURITY_ABSOLUTE_TIMEOUT_HOURS"] * 3600.0)
@@ -105,7 +137,7 @@ class StoreSessionInterface(SessionInterface):
     def open_session(self, app: Flask, request: Request) -> StoreSession:
         sid = request.cookies.get(self.cookie_name(app), "")
         if not sid or len(sid) > 100:
-            return StoreSession()
+            return self._anonymous(app, request)
         # The account comes in the same query: the login manager takes it from
         # here instead of asking the store again (accounts.for_session).
         row = get_store().execute(
@@ -114,12 +146,12 @@ class StoreSessionInterface(SessionInterface):
             " WHERE s.id_hash = ?", (_hash(sid),)
         ).fetchone()
         if row is None:
-            return StoreSession(expired=True)
+            return self._anonymous(app, request, expired=True)
         idle, absolute = self._timeouts(app)
         now = time.time()
-        if now - row["last_seen"] > idle or now - row["session_created"] > absolute:
+        if now - row["last_seen"] > idle + TOUCH_EVERY or now - row["session_created"] > absolute:
             get_store().execute("DELETE FROM sessions WHERE id_hash = ?", (_hash(sid),))
-            return StoreSession(expired=True)
+            return self._anonymous(app, request, expired=True)
         try:
             data = json.loads(row["data"])
         except ValueError:
@@ -129,17 +161,32 @@ class StoreSessionInterface(SessionInterface):
         session.account_row = row if row["id"] is not None else None
         return session
 
+    def _save_anonymous(self, app: Flask, session: StoreSession, response: Response) -> None:
+        """No login in this session: the store is left alone (a logout ends the row)."""
+        secure = app.config["PORTAL_HTTPS"]
+        if session.sid:
+            get_store().execute("DELETE FROM sessions WHERE id_hash = ?", (_hash(session.sid),))
+        if session.sid or session.stale_cookie:
+            response.delete_cookie(self.cookie_name(app), path="/", secure=secure,
+                                   httponly=True, samesite="Lax")
+        name = self.anonymous_cookie_name(app)
+        if session and (session.modified or session.sid or name not in request.cookies):
+            response.set_cookie(name, self._signer(app).dumps(dict(session)), path="/",
+                                httponly=True, samesite="Lax", secure=secure)
+        elif not session and name in request.cookies:
+            response.delete_cookie(name, path="/", secure=secure, httponly=True, samesite="Lax")
+        _vary_on_cookie(response)
+
     def save_session(self, app: Flask, session: StoreSession, response: Response) -> None:
+        if session is None:
+            return  # opening it failed: the error page is answered without one
+        if session.get("_user_id") is None:
+            self._save_anonymous(app, session, response)
+            return
         store = get_store()
         name = self.cookie_name(app)
         now = time.time()
         self._purge(app, now)
-        if not session:
-            if session.sid:
-                store.execute("DELETE FROM sessions WHERE id_hash = ?", (_hash(session.sid),))
-                response.delete_cookie(name, path="/", secure=app.config["PORTAL_HTTPS"],
-                                       httponly=True, samesite="Lax")
-            return
         new_cookie = False
         if session.rotate or session.sid is None:
             if session.sid:
@@ -162,6 +209,10 @@ class StoreSessionInterface(SessionInterface):
         if new_cookie:
             response.set_cookie(name, session.sid, path="/", httponly=True, samesite="Lax",
                                 secure=app.config["PORTAL_HTTPS"])
+            anonymous = self.anonymous_cookie_name(app)
+            if anonymous in request.cookies:  # the visitor's cookie has served its purpose
+                response.delete_cookie(anonymous, path="/", secure=app.config["PORTAL_HTTPS"],
+                                       httponly=True, samesite="Lax")
         _vary_on_cookie(response)
 
     def _purge(self, app: Flask, now: float) -> None:

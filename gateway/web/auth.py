@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import (
     Blueprint,
     Flask,
@@ -16,13 +18,15 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from .. import billing
 from ..billing import BillingUnavailable
 from ..internals import PortalLoginManager
+from ..oneline import has_control
 from ..store import accounts, audit, passwords, rotate
-from .security import PUBLIC_ENDPOINTS, safe_next
+from .refusals import FAILED, staff_locked, waiting
+from .security import LOGIN_AT, PUBLIC_ENDPOINTS, mark_login, safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -32,22 +36,33 @@ login_manager.login_view = "auth.login"
 login_manager.login_message = "Zaloguj się, aby zobaczyć swoje dane."
 login_manager.session_protection = None  # server-side sessions are revoked explicitly
 
-FAILED = ("Nieprawidłowy login lub hasło. Po kilku nieudanych próbach konto jest "
-          "czasowo blokowane — w razie kłopotów zgłoś się do spółdzielni.")
 HOME = "/dane-osobowe"
+# The start password verified at login counts for the forced change this long: the
+# resident is not asked to type it again (nor after a refused new password).
+LOGIN_FRESH_SECONDS = 10 * 60
 # Where a resident who still has the start password may go.
 START_PASSWORD_ENDPOINTS = {"auth.change_password", "auth.logout"} | PUBLIC_ENDPOINTS
 
 
+def _no_control_characters(_form: FlaskForm, field: StringField) -> None:
+    """A login is typed from a paper slip: a line break or another control character
+    in it is never a resident's (and must not reach a log)."""
+    if field.data and has_control(field.data):
+        raise ValidationError("Login zawiera niedozwolony znak (np. znak nowej linii). "
+                              "Wpisz login tak, jak jest na kartce ze spółdzielni.")
+
+
 class LoginForm(FlaskForm):
-    login = StringField("Login", validators=[DataRequired("Podaj login."), Length(max=64)])
+    login = StringField("Login", validators=[DataRequired("Podaj login."), Length(max=64),
+                                             _no_control_characters])
     password = PasswordField("Hasło", validators=[DataRequired("Podaj hasło."),
                                                   Length(max=1024)])
 
 
 class PasswordChangeForm(FlaskForm):
+    # Not asked in the forced change right after a login with the start password.
     current_password = PasswordField("Obecne hasło (lub hasło startowe)", validators=[
-        DataRequired("Podaj obecne hasło."), Length(max=1024)])
+        Optional(), Length(max=1024)])
     new_password = PasswordField("Nowe hasło", validators=[
         DataRequired("Podaj nowe hasło."), Length(max=1024)])
     new_password_confirm = PasswordField("Powtórz nowe hasło", validators=[
@@ -89,6 +104,7 @@ def login():
             session.clear()
             rotate(session)
             login_user(account)
+            mark_login(session)
             billing.warm_lists()
             if account.must_change:
                 return redirect(url_for("auth.change_password", next=target))
@@ -97,6 +113,13 @@ def login():
             form.form_errors.append(
                 "Hasło startowe wygasło. Zgłoś się po nowe do spółdzielni: "
                 f"{current_app.config['PORTAL_OFFICE']}.")
+        elif outcome == "delayed":
+            form.form_errors.append(waiting(accounts.wait_until(form.login.data,
+                                                                request.remote_addr)))
+            status = 429
+        elif outcome == "locked":
+            form.form_errors.append(staff_locked())
+            status = 403
         elif outcome == "throttled":
             form.form_errors.append("Zbyt wiele nieudanych prób z tego adresu. "
                                     "Odczekaj kilka minut i spróbuj ponownie.")
@@ -109,19 +132,28 @@ def login():
     return render_template("auth/login.html", form=form, next=target, expired=expired), status
 
 
-def _context_words() -> list[str]:
-    """Login, names, streets and the cooperative: words a new password must not be made of."""
+def _start_password_just_verified() -> bool:
+    at = session.get(LOGIN_AT)
+    return bool(current_user.must_change and isinstance(at, (int, float))
+                and 0 <= time.time() - at <= LOGIN_FRESH_SECONDS)
+
+
+def _context() -> tuple[list[str], list[str]]:
+    """Words (login, names, streets, the cooperative) and numbers (house, flat) a new
+    password must not be made of."""
     cfg = current_app.config
     texts = [current_user.login, cfg["PORTAL_COOPERATIVE_NAME"], cfg["PORTAL_CONTEXT_WORDS"],
-             "spółdzielnia mieszkaniowa portal"]
+             cfg["PORTAL_COOPERATIVE_ADDRESS"], "spółdzielnia mieszkaniowa portal"]
+    numbers: list[str] = []
     try:
         for row in billing.cached_rows("resident_profile"):
             texts += [row["first_name"], row["last_name"], row["company"]]
         for row in billing.cached_rows("resident_premises"):
             texts += [row["street"], row["city"]]
+            numbers += [str(row[k]) for k in ("house_no", "premises_no") if row[k]]
     except BillingUnavailable:
         pass  # the policy still checks login, cooperative, common passwords and zxcvbn
-    return passwords.context_words(*texts)
+    return passwords.context_words(*texts), numbers
 
 
 @bp.route("/haslo", methods=["GET", "POST"])
@@ -129,18 +161,25 @@ def _context_words() -> list[str]:
 def change_password():
     form = PasswordChangeForm()
     problems: list[str] = []
+    ask_current = not _start_password_just_verified()
     if form.validate_on_submit():
+        current = form.current_password.data if ask_current else None
         if form.new_password.data != form.new_password_confirm.data:
             problems = ["Nowe hasło i jego powtórzenie różnią się."]
+        elif ask_current and not current:
+            problems = ["Podaj obecne hasło."]
         else:
-            problems = accounts.change_password(current_user, form.current_password.data,
-                                                form.new_password.data, _context_words())
+            words, numbers = _context()
+            problems = accounts.change_password(current_user, current, form.new_password.data,
+                                                words, numbers)
         if not problems:
             rotate(session)  # every other session of this account was revoked
             flash("Hasło zostało zmienione. Od teraz logujesz się nowym hasłem.", "ok")
             return redirect(safe_next(request.args.get("next"), HOME))
     return render_template("auth/password.html", form=form, problems=problems,
-                           min_length=12, max_length=128), 200 if not problems else 422
+                           ask_current=ask_current, example=passwords.EXAMPLE_PHRASE,
+                           min_length=passwords.MIN_LENGTH, max_length=passwords.MAX_LENGTH
+                           ), 200 if not problems else 422
 
 
 @bp.route("/wyloguj", methods=["POST"])

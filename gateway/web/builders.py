@@ -26,6 +26,7 @@ from ..billing import (
     premises_label,
     rows,
 )
+from . import charts
 from . import params as P
 from .choices import Choice, NoData, Windows, choose_account_year
 
@@ -128,18 +129,24 @@ def rent_page() -> dict[str, Any]:
     years = sorted({p.year for p in periods}, reverse=True)
     windows = _windows_of_assignments()
     rok = choice.pick("rok", P.year, years, within=lambda y: windows.has_year(lokal, y),
-                      label="Rok", describe=lambda y: f"roku {y}")
+                      elsewhere=windows.any_year, label="Rok", describe=lambda y: f"roku {y}")
     month_list = (sorted({p.month for p in periods if p.year == rok})
                   or sorted({p.month for p in periods if p.year == years[0]}))
     miesiac = choice.pick("miesiac", P.month, month_list[::-1],
-                          within=lambda m: windows.has_month(lokal, rok, m), label="Miesiąc",
+                          within=lambda m: windows.has_month(lokal, rok, m),
+                          elsewhere=lambda m: windows.any_month(rok, m), label="Miesiąc",
                           describe=lambda m: f"miesiąca {m}")
     ctx = choice.context(premises=options, lokal=lokal, rok=rok, miesiac=miesiac,
                          years=years, months=month_list)
     date_from, date_to = P.month_range(rok, miesiac)
-    components = rows("rent_components", premises=lokal, date_from=date_from, date_to=date_to)
+    # One query for the month's table and the chart's 24 months (the table's rows
+    # are the last month's): the page makes no more queries than without the chart.
+    history = rows("rent_components", premises=lokal, date_to=date_to,
+                   date_from=charts.months_back(date_from, 24)[0])
+    components = [c for c in history if c["period"] >= date_from]
     if not components:
         raise _gone(ctx)
+    ctx["chart"], ctx["changes"] = charts.rent_chart(history, date_from) or (None, [])
     net = sum((c["amount"] for c in components), ZERO)
     vat = sum((c["vat"] or ZERO for c in components), ZERO)
     return _stamp(dict(ctx, components=components, net=net, vat=vat, total=net + vat,
@@ -192,11 +199,25 @@ def ledger_page(details: bool = False) -> dict[str, Any]:
         summary[key] = summary[key] or ZERO
     summary["closing"] = summary["opening"] + summary["debit"] - summary["credit"]
     ctx["summary"] = summary
+    # The documents draw the month-end balances (the page's second query, which the
+    # details view already made); the list itself is shown only on "szczegóły".
+    documents = rows("ledger_documents", account=account["account"], date_from=date_from,
+                     date_to=date_to)
     if details:
-        ctx["documents"] = _with_balance(
-            summary["opening"], rows("ledger_documents", account=account["account"],
-                                     date_from=date_from, date_to=date_to))
+        ctx["documents"] = _with_balance(summary["opening"], documents)
+    ctx["chart"] = charts.ledger_chart(summary["opening"], documents, rok,
+                                       _visible_months(account, ctx["lokal"], rok), date.today())
     return _stamp(ctx)
+
+
+def _visible_months(account: dict[str, Any], lokal: int, year: int) -> list[int]:
+    """The months of `year` the resident held the premises (up to today) and the
+    account was open: no month-end balance is drawn for any other."""
+    windows = _windows_of_assignments()
+    opened, closed = account["opened"], account["closed"]
+    return [m for m in range(1, 13) if windows.has_month(lokal, year, m)
+            and (opened.year, opened.month) <= (year, m)
+            and (closed is None or (year, m) <= (closed.year, closed.month))]
 
 
 def _with_balance(opening: Decimal, documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -238,15 +259,18 @@ def readings_page() -> dict[str, Any]:
     years = sorted({d.year for d in dates[lokal][medium]}, reverse=True)
     windows = _windows_of_assignments()
     rok = choice.pick("rok", P.year, years, within=lambda y: windows.has_year(lokal, y),
-                      label="Rok", describe=lambda y: f"roku {y}")
+                      elsewhere=windows.any_year, label="Rok", describe=lambda y: f"roku {y}")
     ctx = choice.context(premises=options, lokal=lokal, medium=medium, rok=rok, years=years,
                          media=[(code, names[code]) for code in media],
                          medium_name=names[medium])
     date_from, date_to = P.year_range(rok)
-    readings = rows("meter_readings", premises=lokal, medium=medium, date_from=date_from,
-                    date_to=date_to)
+    # The year before comes in the same query: the chart sets the periods side by side.
+    both_years = rows("meter_readings", premises=lokal, medium=medium, date_to=date_to,
+                      date_from=P.year_range(rok - 1)[0])
+    readings = [r for r in both_years if r["reading_date"] >= date_from]
     if not readings:
         raise _gone(ctx)
+    ctx["chart"] = charts.readings_chart(both_years, rok, names[medium])
     for row in readings:
         row["kind_name"] = READING_KINDS.get(row["reading_kind"], row["reading_kind"])
     return _stamp(dict(ctx, readings=readings))

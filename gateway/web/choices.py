@@ -40,6 +40,7 @@ class Choice:
 
     def pick(self, name: str, parse: Callable[[str], T], fitting: Sequence[T],
              theirs: Iterable[T] | None = None, *, within: Callable[[T], bool] | None = None,
+             elsewhere: Callable[[T], bool] | None = None,
              describe: Callable[[T], str] = str, label: str = "") -> T:
         """The requested value of `name` if it fits, else the first fitting one.
 
@@ -48,8 +49,13 @@ class Choice:
         id outside it is refused (404 without data, audited). `within`: for a
         period, whether it lies inside the resident's assignment; one outside is
         someone else's period: the page keeps its form, shows no data (404, see
-        `missing`) and the audit log has it.
+        `missing`) and the audit log has it. `elsewhere`: whether such a period is
+        the resident's for another of their premises (the year of the flat after
+        switching to a garage held since later): replaced like any value that does
+        not fit, not refused.
         """
+        if within is not None and elsewhere is not None:
+            inside, within = within, (lambda v: inside(v) or elsewhere(v))
         value = self._pick(name, parse, fitting, theirs, within, describe, label)
         self.chosen[name] = value
         return value
@@ -107,6 +113,13 @@ class Windows:
         return any((start.year, start.month) <= (year, month) <= (end.year, end.month)
                    for start, end in self.spans.get(premises, ()))
 
+    def any_year(self, year: int) -> bool:
+        """The year lies in one of the resident's assignments (to any premises)."""
+        return any(self.has_year(premises, year) for premises in self.spans)
+
+    def any_month(self, year: int, month: int) -> bool:
+        return any(self.has_month(premises, year, month) for premises in self.spans)
+
 
 def account_text(account: dict[str, Any]) -> str:
     return f"{account['account_no']} – {account['account_name']}"
@@ -132,6 +145,6 @@ def choose_account_year(accounts: dict[int, dict[str, Any]], options: list[dict[
     account = accounts[konto]
     years = sorted(account["years"], reverse=True)
     rok = choice.pick("rok", P.year, years, within=lambda y: windows.has_year(lokal, y),
-                      label="Rok", describe=lambda y: f"roku {y}")
+                      elsewhere=windows.any_year, label="Rok", describe=lambda y: f"roku {y}")
     return choice, {"premises": options, "accounts": mine, "lokal": lokal, "konto": konto,
                     "rok": rok, "years": years, "account": account}

@@ -40,10 +40,28 @@ def money(value: Decimal | None, currency: bool = True) -> str:
 
 
 def amount(value: Decimal | None) -> Markup:
-    """Money in a span; negative amounts (arrears, refunds) get their own style."""
+    """Money in a span (a turnover, a charge, a storno with its minus): no debt or
+    overpayment meaning of its own; balances go through `owed`."""
     css = "amount negative" if value is not None and value < 0 else "amount"
     # money() yields digits, spaces, a comma, a minus sign and "zł"; escaped all the same.
     return Markup(f'<span class="{css}">{escape(money(value))}</span>')  # noqa: S704  # nosec B704
+
+
+def owed(value: Decimal | None, debt_word: str = "do zapłaty") -> Markup:
+    """A balance or settlement difference in words: what the resident owes or overpaid.
+
+    The billing sign convention (Wn minus Ma): above zero the resident owes the
+    cooperative, below zero they paid more than was charged. The page says so in
+    words with the amount unsigned, so a minus is never read as a debt:
+    "do zapłaty 1 234,56 zł" (or `debt_word`, "niedopłata" for a settlement),
+    "nadpłata 1 071,29 zł"; zero is plain "0,00 zł".
+    """
+    if value is None or value == 0:
+        return amount(value)
+    css, word = ("amount-debt", debt_word) if value > 0 else ("amount-overpaid", "nadpłata")
+    html = (f'<span class="amount {css}"><span class="amount-word">{escape(word)}</span> '
+            f'{escape(money(abs(value)))}</span>')
+    return Markup(html)  # noqa: S704  # nosec B704  # the word and the amount are escaped
 
 
 def number(value: Decimal | None, places: int = 3) -> str:
@@ -103,6 +121,7 @@ def unit(value: str | None) -> str:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters.update(money=money, amount=amount, number=number, day=day, moment=moment,
+    app.jinja_env.filters.update(money=money, amount=amount, owed=owed, number=number, day=day,
+                                 moment=moment,
                                  local_moment=local_moment,
                                  month_name=month_name, nrb=nrb, unit=unit, rate=rate)

@@ -42,7 +42,8 @@ from ..store import (
     rotate,
     second_factor,
 )
-from .security import PUBLIC_ENDPOINTS, safe_next
+from .refusals import staff_locked, waiting
+from .security import PUBLIC_ENDPOINTS, mark_login, safe_next
 from .useragent import browser_in_words
 
 bp = Blueprint("security", __name__)
@@ -52,8 +53,6 @@ PENDING_SECONDS = 300  # the code must follow the password within 5 minutes
 ISSUER = "Portal mieszkańca"
 BAD_CODE = ("Nieprawidłowy lub już użyty kod. Wpisz 6 cyfr, które aplikacja pokazuje "
             "teraz, albo jeden z kodów awaryjnych.")
-LOCKED = ("Logowanie jest czasowo zablokowane po wielu nieudanych próbach. Spróbuj "
-          "później albo zgłoś się do spółdzielni: {office}.")
 # While enrolment is compulsory and not done, these are the only places to go.
 ENROL_ENDPOINTS = {"security.overview", "security.enrol", "security.confirm",
                    "auth.logout", "auth.change_password"} | PUBLIC_ENDPOINTS
@@ -112,14 +111,16 @@ def second_step():
             session.clear()
             rotate(session)
             login_user(account)
+            mark_login(session)
             billing.warm_lists()
             if account.must_change:
                 return redirect(url_for("auth.change_password", next=target))
             return redirect(target)
-        if outcome == "locked":
-            session.clear()
-            problems = [LOCKED.format(office=current_app.config["PORTAL_OFFICE"])]
-            status = 429
+        if outcome in ("locked", "delayed"):
+            session.clear()  # the password step again, after the wait
+            problems = [staff_locked() if outcome == "locked" else
+                        waiting(accounts.wait_until(account.login, request.remote_addr))]
+            status = 403 if outcome == "locked" else 429
         else:
             problems = [BAD_CODE]
             status = 422

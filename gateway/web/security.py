@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+import time
+from typing import Any
 from urllib.parse import urlsplit
 
 from cachetools import TTLCache
@@ -18,6 +20,15 @@ CSP = ("default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 
        "form-action 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'")
 PUBLIC_ENDPOINTS = {"pages.public", "auth.login", "ops.healthz", "ops.readyz", "static",
                     "pages.cookie_consent"}
+
+
+LOGIN_AT = "login_at"
+
+
+def mark_login(session_: Any) -> None:
+    """Remember when this session's login verified the password (the forced change
+    then does not ask for the start password again: auth.LOGIN_FRESH_SECONDS)."""
+    session_[LOGIN_AT] = time.time()
 
 
 def safe_next(target: str | None, default: str = "/") -> str:
@@ -49,15 +60,23 @@ FIXED_HEADERS = (
 )
 # Resident data must not stay in any cache: the back button shows nothing.
 NOT_STORED = FIXED_HEADERS + (("Cache-Control", "no-store"), ("Pragma", "no-cache"))
-HSTS = ("Strict-Transport-Security", "max-age=31536000")
+# One year (ASVS 3.4.4 / 14.4.5), subdomains included unless portal.hsts_include_subdomains
+# is false (an admin whose other hosts under the same name still serve plain HTTP).
+HSTS_MAX_AGE = 31536000
+
+
+def hsts_header(include_subdomains: bool) -> tuple[str, str]:
+    value = f"max-age={HSTS_MAX_AGE}" + ("; includeSubDomains" if include_subdomains else "")
+    return ("Strict-Transport-Security", value)
 CACHEABLE_ENDPOINTS = {"static", "pages.public"}
 
 
 def _headers(response: Response) -> Response:
     h = response.headers
     h.extend(FIXED_HEADERS if request.endpoint in CACHEABLE_ENDPOINTS else NOT_STORED)
-    if current_app.config["PORTAL_HTTPS"]:
-        h.add(*HSTS)
+    hsts = current_app.extensions["portal_hsts"]
+    if hsts:
+        h.add(*hsts)
     return response
 
 
@@ -90,6 +109,11 @@ def csrf_token() -> str:
 
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
+    app.extensions["portal_hsts"] = hsts_header(
+        app.config["PORTAL_HSTS_INCLUDE_SUBDOMAINS"]) if app.config["PORTAL_HTTPS"] else None
+    # Every answer that does not pass through Flask (the last-resort page, waitress's own).
+    app.extensions["portal_error_headers"] = NOT_STORED + (
+        (app.extensions["portal_hsts"],) if app.extensions["portal_hsts"] else ())
     limit = app.config.get("WTF_CSRF_TIME_LIMIT")
     reuse = CSRF_TOKEN_REUSE_SECONDS if limit is None else min(CSRF_TOKEN_REUSE_SECONDS,
                                                                 limit / 10)

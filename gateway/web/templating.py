@@ -36,10 +36,23 @@ def option_tags(options: Iterable[Any], selected: Any,
     return Markup("\n    ".join(parts))  # noqa: S704  # nosec B704
 
 
+def regno(text: str, register_no: str | None = None) -> Markup:
+    """`text` with the premises number (`01-/0001`) in a span that never breaks at its
+    hyphen; the number alone when `register_no` is not given."""
+    number = register_no if register_no is not None else text
+    if not number or number not in text:
+        return escape(text)
+    before, _, after = text.partition(number)
+    # Every part is escaped; only the span is markup.
+    return Markup(f'{escape(before)}<span class="regno">{escape(number)}</span>'  # noqa: S704  # nosec B704
+                  f'{escape(after)}')
+
+
 def init_app(app: Flask) -> None:
     from ..billing import person_name, premises_address
     from .formats import month_name
 
     app.jinja_env.globals.update(option_tags=option_tags, month_name=month_name)
     # One way to name a person and a premises, on every page as in the CLI.
-    app.jinja_env.filters.update(person_name=person_name, address=premises_address)
+    app.jinja_env.filters.update(person_name=person_name, address=premises_address,
+                                 regno=regno)

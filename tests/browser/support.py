@@ -34,7 +34,7 @@ VIEWPORTS: dict[str, dict[str, Any]] = {
 }
 TABS = ("Dane osobowe", "Czynsz (opłata eksploatacyjna)", "Księgowość", "Wirtualne rachunki",
         "Media odczyty", "Media rozliczenia")
-STRONG_PASSWORD = "zielona łąka nad Wartą o świcie"
+STRONG_PASSWORD = "srebrny tramwaj pod kasztanem w marcu"
 BLOCKING_IMPACTS = ("serious", "critical")
 
 # Runs before any page script (a CDP init script, so the page's CSP does not apply
@@ -71,8 +71,11 @@ CONTROLS = """() => {
   const all = document.getElementsByTagName('*');
   return Array.from(document.querySelectorAll(
       'a[href], button, input, select, textarea, [tabindex]'))
+    // checkVisibility: not in a closed <details> (Chromium hides its content with
+    // content-visibility, so such elements still have boxes but take no focus).
     .filter(el => !el.disabled && el.type !== 'hidden' && el.tabIndex >= 0 &&
-                  el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden')
+                  el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden'
+                  && el.checkVisibility())
     .map(el => ({key: Array.prototype.indexOf.call(all, el),
                  name: el.tagName.toLowerCase() + ' "' + (el.getAttribute('aria-label') ||
                        el.innerText || el.value || el.name || '').trim().slice(0, 40) + '"'}));
@@ -515,8 +518,8 @@ class Expected:
         debit = sum((dec(d["KWOTA_WN"]) for d in docs), Decimal("0.00"))
         credit = sum((dec(d["KWOTA_MA"]) for d in docs), Decimal("0.00"))
         return {"number": konto["NR_KONTA"], "name": konto["NAZWA_KONTA"],
-                "cells": [money(opening), money(debit), money(credit),
-                          money(opening + debit - credit)],
+                "cells": [owed_text(opening), money(debit), money(credit),
+                          owed_text(opening + debit - credit)],
                 "documents": [d["NR_DOK"] for d in docs]}
 
     def ledger_years(self, account: int) -> list[int]:
@@ -590,11 +593,17 @@ class Expected:
         out = []
         for r in rows:
             diff = dec(r["ROZNICA"])
-            result = (f"niedopłata {money(diff)}" if diff > 0 else
-                      f"nadpłata {money(-diff)}" if diff < 0 else "rozliczone bez różnicy")
+            result = owed_text(diff, "niedopłata") if diff else "rozliczone bez różnicy"
             out.append({"doc": r["NR_DOK"], "advances": money(dec(r["ZALICZKI"])),
                         "cost": money(dec(r["KOSZT"])), "result": result})
         return out
+
+
+def owed_text(value: Decimal, debt_word: str = "do zapłaty") -> str:
+    """A balance in words, as the pages show it (amount unsigned)."""
+    if value == 0:
+        return money(value)
+    return f"{debt_word} {money(abs(value))}" if value > 0 else f"nadpłata {money(-value)}"
 
 
 def cell_texts(rows: Locator, column: int) -> list[str]:
@@ -604,3 +613,23 @@ def cell_texts(rows: Locator, column: int) -> list[str]:
 
 def visible_text(page: Page) -> str:
     return re.sub(r"\s+", " ", page.locator("body").inner_text())
+
+
+def first_login(portal: Portal, slip: dict[str, str], password: str = STRONG_PASSWORD) -> None:
+    """Log in with the start password from the office's slip and set `password` (the
+    forced change asks only for the new password twice: the start one was just
+    verified); ends on the page a resident lands on after login."""
+    page = portal.page
+    portal.goto("/logowanie")
+    page.get_by_label("Login", exact=True).fill(slip["login"])
+    page.get_by_label("Hasło", exact=True).fill(slip["start_password"])
+    with portal.navigation():
+        page.get_by_role("button", name="Zaloguj").click()
+    page.get_by_label("Nowe hasło", exact=True).fill(password)
+    page.get_by_label("Powtórz").fill(password)
+    with portal.navigation():
+        page.get_by_role("button", name="Zapisz nowe hasło").click()
+    expect(portal.heading()).to_have_text(LANDING_HEADING)
+
+
+LANDING_HEADING = "Dane osobowe"  # the page after login

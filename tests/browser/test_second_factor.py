@@ -34,7 +34,6 @@ def test_turn_on_and_log_in_with_a_code(axe_js, open_portal, office, viewport):
     page.get_by_label("Hasło", exact=True).fill(slip["start_password"])
     with portal.navigation():
         page.get_by_role("button", name="Zaloguj").click()
-    page.get_by_label("Obecne hasło").fill(slip["start_password"])
     page.get_by_label("Nowe hasło", exact=True).fill(STRONG_PASSWORD)
     page.get_by_label("Powtórz").fill(STRONG_PASSWORD)
     with portal.navigation():
