@@ -24,8 +24,6 @@ class PortalPDF(FPDF):
         self.set_font(SANS, size=10)
         self.set_margins(14, 12, 14)
         self.set_auto_page_break(True, margin=16)
-        # Stable output: no creation date that changes the bytes of the same statement.
-        self.set_creation_date(False)
 
     def footer(self) -> None:
         if not self.numbered:

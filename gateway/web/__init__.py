@@ -15,8 +15,18 @@ from .templating import PortalFlask
 
 def init_app(app: Flask) -> None:
     """Bind the web layer to `app`: security first (its headers go on every answer)."""
-    from . import (auth, errors, exports, formats, links, pages, second_factor, security,
-                   statements, templating)
+    from . import (
+        auth,
+        errors,
+        exports,
+        formats,
+        links,
+        pages,
+        second_factor,
+        security,
+        statements,
+        templating,
+    )
 
     security.init_app(app)
     auth.init_app(app)
