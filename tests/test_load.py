@@ -54,8 +54,12 @@ def login(base: str, account: dict) -> str:
         page = opener.open(base + path).read().decode()
         token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
         data = urllib.parse.urlencode({**fields, "csrf_token": token}).encode()
-        opener.open(urllib.request.Request(base + path, data=data,
-                                           headers={"Referer": base + path}))
+        try:
+            opener.open(urllib.request.Request(base + path, data=data,
+                                               headers={"Referer": base + path}))
+        except urllib.error.HTTPError as exc:
+            body = exc.read().decode()
+            raise AssertionError(re.findall(r'class="error"[^>]*>([^<]*)<', body)) from None
 
     post("/logowanie", {"login": account["login"], "password": account["start_password"]})
     post("/haslo", {"current_password": account["start_password"],

@@ -126,10 +126,11 @@ def _letters(text: str) -> str:
 
 def login_parts(login: str | None) -> list[str]:
     """The login and its parts as they may hide in a password: 'm1-k7wq' gives
-    'm1k7wq' and 'k7wq' (with their digits) and 'kwq' (without)."""
+    'm1k7wq' and 'k7wq' (with their digits); a part's letters alone count from four
+    ('pelargonia7' gives 'pelargonia'; 'm1-ar47' does not make 'mar' of 'marcu')."""
     folded = fold(login or "")
-    parts = {_alnum(folded)} | {p for p in re.split(r"[\W_]+", folded) if len(p) >= 3}
-    parts |= {_letters(p) for p in parts if len(_letters(p)) >= 3}
+    split = [p for p in re.split(r"[\W_]+", folded) if len(p) >= 3]
+    parts = {_alnum(folded), *split} | {_letters(p) for p in split if len(_letters(p)) >= 4}
     return sorted((p for p in parts if len(p) >= 3), key=len, reverse=True)
 
 

@@ -262,3 +262,11 @@ def test_start_password_opens_nothing_but_the_change_form(auth):
     for page in ("/dane-osobowe", "/czynsz", "/bezpieczenstwo"):
         response = auth.client.get(page)
         assert response.status_code == 302 and path_of(response) == "/haslo"
+
+
+def test_login_letters_across_its_parts_do_not_refuse_ordinary_words():
+    """'m1-ar47' holds 'mar' only across its parts: 'marcu' stays allowed."""
+    assert passwords.login_parts("m1-ar47") == ["m1ar47", "ar47"]
+    assert passwords.policy_problems("srebrny tramwaj pod kasztanem w marcu", context=[],
+                                     login="m1-ar47") == []
+    assert passwords.policy_problems("m1-ar47 i moje hasło", context=[], login="m1-ar47")
