@@ -3,6 +3,7 @@
 # Leaves ./config.ini, so `gateway ...` commands run here act on this portal.
 source "$(dirname "$0")/common.sh"
 cd "$ROOT"
+apt_install unixodbc  # pyodbc, the production driver bridge, loads libodbc
 ensure_venv ""
 "$VENV/bin/gateway" demo setup
 exec "$VENV/bin/gateway" serve
