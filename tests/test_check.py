@@ -94,3 +94,21 @@ def test_demo_build_to_an_unreachable_server_is_one_line(tmp_path):
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("błąd: baza rozliczeniowa niedostępna")
     assert "Traceback" not in result.output
+
+
+def test_a_resident_who_does_not_exist_fails_with_one_clear_line(settings, demo_sql):
+    nobody = demo_sql("SELECT MAX(ID_OS) + 1000 FROM OSOBY")[0][0]
+    result = check(settings, "--resident", str(nobody))
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1] == (
+        f"FAIL resident {nobody}: nie ma takiej osoby w bazie rozliczeniowej (ID_OS); "
+        "podaj numer mieszkańca z przydziałem lokalu")
+    assert "ok   rent_components" not in result.output  # nothing "passes" on no rows
+
+
+def test_a_person_without_any_assignment_fails_with_one_clear_line(settings, billing_copy):
+    billing_copy("INSERT INTO OSOBY (ID_OS, IMIE, NAZWISKO) VALUES (987654, 'Jan', 'Bezlokalu')")
+    settings["billing.connection"] = billing_copy.connection
+    result = check(settings, "--resident", "987654")
+    assert result.exit_code == 1
+    assert "FAIL resident 987654: ta osoba nie ma przydziału żadnego lokalu" in result.output

@@ -66,6 +66,27 @@ def _one(db: BillingDB, query: Query, sample: dict[str, Any]) -> tuple[bool, str
     return True, note
 
 
+def _is_a_resident(db: BillingDB, queries: QuerySet, key: Any, shown: str,
+                   echo: Callable[[str], None]) -> bool:
+    """A resident the admin named must exist and hold (or have held) premises: with
+    nobody to sample, every query would "pass" on no rows and prove nothing."""
+    try:
+        person = db.run(queries["resident_profile"], {"resident": key})
+        premises = db.run(queries["resident_premises"], {"resident": key})
+    except BillingUnavailable as exc:
+        echo(f"FAIL resident {shown}: {str(exc).splitlines()[0][:300]}")
+        return False
+    if not person:
+        echo(f"FAIL resident {shown}: nie ma takiej osoby w bazie rozliczeniowej "
+             "(ID_OS); podaj numer mieszkańca z przydziałem lokalu")
+        return False
+    if not premises:
+        echo(f"FAIL resident {shown}: ta osoba nie ma przydziału żadnego lokalu, więc "
+             "zapytania nie mają czego pokazać; podaj mieszkańca z przydziałem")
+        return False
+    return True
+
+
 def run_checks(resident: str | None, echo: Callable[[str], None]) -> bool:
     db: BillingDB = current_app.extensions["billing"]
     queries: QuerySet = current_app.extensions["queries"]
@@ -82,6 +103,8 @@ def run_checks(resident: str | None, echo: Callable[[str], None]) -> bool:
             if "residents_directory" in staff else []
         active = [r for r in directory if r["active"]]
         resident = str((active or directory or [{"resident": 1}])[0]["resident"])
+    elif not _is_a_resident(db, queries, resident_key(str(resident)), resident, echo):
+        return False
     sample = _sample(db, queries, resident_key(str(resident)))
     echo(f"     sample resident {resident}")
     ok = True
