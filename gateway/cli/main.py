@@ -11,6 +11,7 @@ import json
 import secrets
 import sys
 from datetime import date
+from pathlib import Path
 
 import click
 
@@ -35,12 +36,27 @@ def secret() -> None:
 
 @main.command()
 @click.option("--resident", help="Numer mieszkańca do próby (domyślnie pierwszy z danymi).")
+@click.option("--dialect", type=click.Choice(["mssql"]),
+              help="Tylko sprawdź pliki zapytań jako T-SQL (SQL Server), bez łączenia z bazą.")
+@click.option("--queries", "folder", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder z zapytaniami do sprawdzenia (domyślnie portal.queries_dir).")
 @click.pass_obj
 @clean_errors
-def check(obj: Context, resident: str | None) -> None:
+def check(obj: Context, resident: str | None, dialect: str | None,
+          folder: Path | None) -> None:
     """Run every query in queries/ and validate its columns against its header."""
     from ..ops import run_checks
 
+    if dialect == "mssql":
+        from ..billing import check_folder
+
+        folder = folder or obj.app().config["PORTAL_QUERIES_DIR"]
+        problems = check_folder(folder)
+        for problem in problems:
+            click.echo(str(problem))
+        click.echo(f"{'FAIL' if problems else 'ok  '} T-SQL: {len(problems)} problem(s) "
+                   f"in {folder}")
+        sys.exit(1 if problems else 0)
     with obj.app().app_context():
         ok = run_checks(resident, click.echo)
     sys.exit(0 if ok else 1)
