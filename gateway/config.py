@@ -29,14 +29,18 @@ def _bool(raw: str) -> bool:
         return True
     if value in {"0", "false", "no", "off", "nie"}:
         return False
-    raise ValueError("expected true or false")
+    raise ValueError("oczekiwano true albo false (także tak/nie, 1/0)")
 
 
 def _int(low: int, high: int) -> Callable[[str], int]:
     def parse(raw: str) -> int:
-        value = int(raw.strip())
+        expected = f"oczekiwano liczby całkowitej od {low} do {high}"
+        try:
+            value = int(raw.strip())
+        except ValueError:
+            raise ValueError(expected) from None  # not Python's "invalid literal for int()"
         if not low <= value <= high:
-            raise ValueError(f"expected a whole number from {low} to {high}")
+            raise ValueError(expected)
         return value
 
     return parse
@@ -44,9 +48,13 @@ def _int(low: int, high: int) -> Callable[[str], int]:
 
 def _float(low: float, high: float) -> Callable[[str], float]:
     def parse(raw: str) -> float:
-        value = float(raw.strip())
+        expected = f"oczekiwano liczby od {low} do {high} (z kropką dziesiętną)"
+        try:
+            value = float(raw.strip())
+        except ValueError:
+            raise ValueError(expected) from None
         if not low <= value <= high:
-            raise ValueError(f"expected a number from {low} to {high}")
+            raise ValueError(expected)
         return value
 
     return parse
@@ -60,7 +68,7 @@ def _choice(*options: str) -> Callable[[str], str]:
     def parse(raw: str) -> str:
         value = raw.strip().lower()
         if value not in options:
-            raise ValueError("expected one of: " + ", ".join(options))
+            raise ValueError("oczekiwano jednej z wartości: " + ", ".join(options))
         return value
 
     return parse
@@ -157,20 +165,20 @@ def config_path(explicit: str | os.PathLike | None = None) -> Path:
 def read_ini(path: Path) -> dict[str, str]:
     """Flatten an INI file into {'section.key': raw text}; unknown keys are errors."""
     if not path.is_file():
-        raise ConfigError(f"config file not found: {path} (copy config.example.ini)")
+        raise ConfigError(f"nie znaleziono pliku konfiguracji: {path} (skopiuj config.example.ini)")
     parser = configparser.ConfigParser(interpolation=None)
     try:
         with path.open(encoding="utf-8-sig") as handle:  # Notepad writes a BOM
             parser.read_file(handle)
     except (configparser.Error, UnicodeDecodeError) as exc:
         first = str(exc).splitlines()[0]
-        raise ConfigError(f"{path}: cannot be read: {first}") from None
+        raise ConfigError(f"{path}: nie da się odczytać: {first}") from None
     raw: dict[str, str] = {}
     for section in parser.sections():
         for key, value in parser.items(section):
             name = f"{section}.{key}"
             if name not in BY_NAME:
-                raise ConfigError(f"{name}: unknown setting in {path}")
+                raise ConfigError(f"{name}: nieznane ustawienie w {path}")
             raw[name] = value
     return raw
 
@@ -179,20 +187,21 @@ def parse_settings(raw: Mapping[str, Any], base_dir: Path) -> dict[str, Any]:
     """Validate raw values into Flask config keys (BILLING_CONNECTION, ...)."""
     for name in raw:
         if name not in BY_NAME:
-            raise ConfigError(f"{name}: unknown setting")
+            raise ConfigError(f"{name}: nieznane ustawienie")
     out: dict[str, Any] = {}
     for setting in SETTINGS:
         value = raw.get(setting.name, setting.default)
         if value is None:
-            raise ConfigError(f"{setting.name}: required setting is missing")
+            raise ConfigError(f"{setting.name}: brak wymaganego ustawienia")
         if isinstance(value, str):
             try:
                 value = setting.parse(value)
             except ValueError as exc:
-                raise ConfigError(f"{setting.name}: invalid value {value!r}: {exc}") from None
+                raise ConfigError(
+                    f"{setting.name}: nieprawidłowa wartość {value!r}: {exc}") from None
         out[setting.flask_key] = value
     if not out["BILLING_CONNECTION"]:
-        raise ConfigError("billing.connection: required setting is empty")
+        raise ConfigError("billing.connection: wymagane ustawienie jest puste")
     _check_guess_rate(out)
     out["SECRET_KEY"] = _secret_key(out, base_dir)
     for key, default in (("PORTAL_QUERIES_DIR", "queries"), ("PORTAL_TEMPLATES_DIR", "templates")):
@@ -212,10 +221,10 @@ def _check_guess_rate(out: dict[str, Any]) -> None:
     tries = out["SECURITY_MAX_FAILURES"] * cycles
     if tries > MAX_GUESSES_PER_HOUR:
         raise ConfigError(
-            f"security.max_failures: {out['SECURITY_MAX_FAILURES']} failures per "
-            f"{out['SECURITY_LOCKOUT_MINUTES']}-minute lockout allow {tries} password guesses "
-            f"an hour; lower it or lengthen security.lockout_minutes "
-            f"(at most {MAX_GUESSES_PER_HOUR} an hour)")
+            f"security.max_failures: {out['SECURITY_MAX_FAILURES']} nieudanych prób na "
+            f"{out['SECURITY_LOCKOUT_MINUTES']} minut blokady to {tries} prób odgadnięcia "
+            f"hasła na godzinę; zmniejsz tę wartość albo wydłuż security.lockout_minutes "
+            f"(najwyżej {MAX_GUESSES_PER_HOUR} na godzinę)")
 
 
 def _secret_key(out: dict[str, Any], base_dir: Path) -> str:
@@ -228,7 +237,7 @@ def _secret_key(out: dict[str, Any], base_dir: Path) -> str:
         try:
             return path.read_text(encoding="utf-8-sig").strip()  # Notepad adds a BOM
         except OSError as exc:
-            raise ConfigError(f"portal.secret_key_file: cannot read {path}: "
+            raise ConfigError(f"portal.secret_key_file: nie da się odczytać {path}: "
                               f"{exc.strerror}") from None
     return out["PORTAL_SECRET_KEY"]
 
@@ -236,10 +245,10 @@ def _secret_key(out: dict[str, Any], base_dir: Path) -> str:
 def check_secret_key(key: str) -> None:
     """Refuse to serve with a missing, default or short key."""
     if key.strip().lower() in INSECURE_KEYS:
-        raise ConfigError("portal.secret_key: missing or a default value; "
-                          "generate one with: gateway secret")
+        raise ConfigError("portal.secret_key: brak klucza albo wartość przykładowa; "
+                          "wygeneruj klucz poleceniem: gateway secret")
     if len(key) < 32:
-        raise ConfigError("portal.secret_key: too short (at least 32 characters)")
+        raise ConfigError("portal.secret_key: za krótki (co najmniej 32 znaki)")
 
 
 def _resolve(value: str, base_dir: Path) -> Path:

@@ -38,7 +38,7 @@ def test_bad_settings_name_the_key(tmp_path, text, key):
 
 
 def test_missing_file_is_a_clear_error(tmp_path):
-    with pytest.raises(ConfigError, match="config file not found"):
+    with pytest.raises(ConfigError, match="nie znaleziono pliku konfiguracji"):
         load(tmp_path / "nope.ini")
 
 
@@ -85,5 +85,24 @@ def test_lockout_settings_never_allow_more_than_100_guesses_an_hour(tmp_path, fa
     if ok:
         load(path)
     else:
-        with pytest.raises(ConfigError, match="^security.max_failures: .* guesses an hour"):
+        with pytest.raises(ConfigError,
+                           match="^security.max_failures: .* prób odgadnięcia hasła na godzinę"):
             load(path)
+
+
+@pytest.mark.parametrize(("key", "value", "words"), [
+    ("server.port", "80800", "oczekiwano liczby całkowitej od 1 do 65535"),
+    ("server.port", "osiem", "oczekiwano liczby całkowitej od 1 do 65535"),
+    ("portal.https", "może", "oczekiwano true albo false"),
+    ("billing.dialect", "oracle", "oczekiwano jednej z wartości: auto, sqlite"),
+])
+def test_a_bad_value_is_one_polish_line_naming_the_key_and_the_form(tmp_path, key, value,
+                                                                    words):
+    """Issue 22.14: the admin reads which key and what it takes, never a Python error."""
+    from gateway.config import parse_settings
+
+    with pytest.raises(ConfigError) as caught:
+        parse_settings({"billing.connection": "sqlite:x.sqlite3", key: value}, tmp_path)
+    message = str(caught.value)
+    assert message.startswith(f"{key}: nieprawidłowa wartość {value!r}: {words}"), message
+    assert "invalid literal" not in message and "\n" not in message
