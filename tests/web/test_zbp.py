@@ -1,0 +1,76 @@
+"""The ZBP transfer-code payload and its validators (pure functions)."""
+
+from decimal import Decimal
+
+import pytest
+
+from gateway.web.zbp import (
+    NO_AMOUNT,
+    ZbpError,
+    amount_field,
+    amount_fits,
+    nip_valid,
+    nrb_valid,
+    payload,
+    transfer,
+)
+
+NRB = "92124012340001567890123456"   # the ZBP document's example account
+
+
+def test_the_documents_example_payload():
+    assert payload("1234567890", NRB, "001200", "Odbiorca 1", "FV 1234/34/2012") == \
+        "1234567890|PL|92124012340001567890123456|001200|Odbiorca 1|FV 1234/34/2012|||"
+
+
+def test_the_example_without_an_amount_and_without_nip():
+    assert payload("1234567890", NRB, "000000", "Odbiorca 1", "FV 1234/34/2012") == \
+        "1234567890|PL|92124012340001567890123456|000000|Odbiorca 1|FV 1234/34/2012|||"
+    assert payload("", NRB, "001200", "Odbiorca 1", "FV 1234/34/2012") == \
+        "|PL|92124012340001567890123456|001200|Odbiorca 1|FV 1234/34/2012|||"
+
+
+def test_nine_fields_and_utf8():
+    text = transfer("", NRB, Decimal("12.00"), "SM Łąka", "Lokal 01-0001 12/2026")
+    assert text.split("|")[3] == "001200" and len(text.split("|")) == 9
+    assert len(text) <= 160 and text.encode("utf-8").decode("utf-8") == text
+
+
+@pytest.mark.parametrize(("amount", "field"), [
+    (Decimal("12.00"), "001200"), (Decimal("0.01"), "000001"),
+    (Decimal("9999.99"), "999999"), (Decimal("10000.00"), NO_AMOUNT),
+    (Decimal("0.00"), NO_AMOUNT), (Decimal("-15.30"), NO_AMOUNT), (None, NO_AMOUNT)])
+def test_amount_in_grosze(amount, field):
+    assert amount_field(amount) == field
+    assert amount_fits(amount) == (field != NO_AMOUNT)
+
+
+def test_the_documents_example_nip_fails_the_checksum_and_a_real_one_passes():
+    assert not nip_valid("1234567890")
+    assert nip_valid("5260250274")        # weights 6,5,7,2,3,4,5,6,7 mod 11
+    for bad in ("526025027", "52602502740", "526-025-02-7", "5260250275", "",
+                "５２６０２５０２７４"):
+        assert not nip_valid(bad)
+
+
+def test_nrb_check_digits():
+    assert nrb_valid(NRB)
+    assert not nrb_valid("93124012340001567890123456")
+    assert not nrb_valid(NRB[:-1])
+    assert not nrb_valid(NRB[:-1] + "x")
+
+
+@pytest.mark.parametrize(("args", "word"), [
+    (("", "93124012340001567890123456", "001200", "Odbiorca", "T"), "NRB"),
+    (("12345", NRB, "001200", "Odbiorca", "T"), "NIP"),
+    (("", NRB, "001200", "Odbiorca", "FV|1234"), "title"),
+    (("", NRB, "001200", "Odb|iorca", "T"), "name"),
+    (("", NRB, "001200", "O" * 21, "T"), "name"),
+    (("", NRB, "001200", "Odbiorca", "T" * 33), "title"),
+    (("", NRB, "1200", "Odbiorca", "T"), "amount"),
+    (("", NRB, "-01200", "Odbiorca", "T"), "amount"),
+    (("", NRB, "1000000", "Odbiorca", "T"), "amount"),
+])
+def test_refused(args, word):
+    with pytest.raises(ZbpError, match=word):
+        payload(*args)
