@@ -11,7 +11,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-NIP_WEIGHTS = (6, 5, 7, 2, 3, 4, 5, 6, 7)
+from ..config import nip_valid
+
+__all__ = ["MAX_AMOUNT", "NO_AMOUNT", "ZbpError", "amount_field", "amount_fits", "nip_valid",
+           "nrb_valid", "payload", "transfer"]
+
 MAX_AMOUNT = Decimal("9999.99")     # 6 digits of grosze
 MAX_NAME = 20
 MAX_TITLE = 32
@@ -21,14 +25,6 @@ NO_AMOUNT = "000000"                # the bank app asks the payer to type it
 
 class ZbpError(ValueError):
     """A field that cannot go into the payload (says which and why)."""
-
-
-def nip_valid(nip: str) -> bool:
-    """A 10-digit Polish NIP with a valid check digit (weights 6,5,7,2,3,4,5,6,7, mod 11)."""
-    if len(nip) != 10 or not nip.isascii() or not nip.isdigit():
-        return False
-    check = sum(int(d) * w for d, w in zip(nip, NIP_WEIGHTS, strict=False)) % 11
-    return check != 10 and check == int(nip[9])
 
 
 def nrb_valid(nrb: str) -> bool:

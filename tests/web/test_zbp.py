@@ -74,3 +74,25 @@ def test_nrb_check_digits():
 def test_refused(args, word):
     with pytest.raises(ZbpError, match=word):
         payload(*args)
+
+
+@pytest.mark.parametrize(("key", "value"), [
+    ("portal.payee_nip", "1234567890"), ("portal.payee_nip", "12345"),
+    ("portal.qr_recipient_name", "x" * 21), ("portal.qr_recipient_name", "SM|Lipa"),
+    ("portal.qr_recipient_name", " ")])
+def test_config_refuses_a_bad_nip_or_recipient_name_naming_the_key(tmp_path, key, value):
+    from gateway.config import ConfigError, from_mapping
+
+    with pytest.raises(ConfigError) as refused:
+        from_mapping({"billing.connection": "sqlite:x.sqlite3", key: value}, tmp_path)
+    message = str(refused.value)
+    assert message.startswith(key) and "\n" not in message
+
+
+def test_config_takes_a_valid_nip_with_dashes(tmp_path):
+    from gateway.config import from_mapping
+
+    out = from_mapping({"billing.connection": "sqlite:x.sqlite3",
+                        "portal.payee_nip": "526-025-02-74"}, tmp_path)
+    assert out["PORTAL_PAYEE_NIP"] == "5260250274"
+    assert out["PORTAL_QR_RECIPIENT_NAME"] == "SM Przykładowa"
