@@ -14,7 +14,7 @@ from decimal import Decimal
 from ..config import nip_valid
 
 __all__ = ["MAX_AMOUNT", "NO_AMOUNT", "ZbpError", "amount_field", "amount_fits", "nip_valid",
-           "nrb_valid", "payload", "transfer"]
+           "nrb_valid", "payload", "qr_png", "qr_svg", "transfer"]
 
 MAX_AMOUNT = Decimal("9999.99")     # 6 digits of grosze
 MAX_NAME = 20
@@ -80,3 +80,29 @@ def payload(nip: str, nrb: str, amount: str, name: str, title: str) -> str:
 def transfer(nip: str, nrb: str, amount: Decimal | None, name: str, title: str) -> str:
     """The payload for an amount in złoty (negative/None/too large → 000000)."""
     return payload(nip, nrb, amount_field(amount), name, title)
+
+
+MIN_PNG_PIXELS = 250                # big enough to print and scan
+
+
+def _symbol(text: str):
+    import segno
+
+    # Error correction L, as the recommendation says; UTF-8 bytes (Polish letters).
+    return segno.make(text, error="l", boost_error=False, encoding="utf-8")
+
+
+def qr_svg(text: str, title: str) -> str:
+    """Inline SVG (presentation attributes only, no style attribute, no script: CSP-clean)."""
+    return _symbol(text).svg_inline(scale=4, omitsize=True, title=title)
+
+
+def qr_png(text: str) -> bytes:
+    """The same code as PNG, at least MIN_PNG_PIXELS wide, for printing."""
+    import io
+
+    symbol = _symbol(text)
+    modules = symbol.symbol_size(scale=1, border=4)[0]
+    out = io.BytesIO()
+    symbol.save(out, kind="png", scale=-(-MIN_PNG_PIXELS // modules), border=4)
+    return out.getvalue()

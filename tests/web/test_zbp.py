@@ -96,3 +96,36 @@ def test_config_takes_a_valid_nip_with_dashes(tmp_path):
                         "portal.payee_nip": "526-025-02-74"}, tmp_path)
     assert out["PORTAL_PAYEE_NIP"] == "5260250274"
     assert out["PORTAL_QR_RECIPIENT_NAME"] == "SM Przykładowa"
+
+
+def _decoded(png: bytes, tmp_path) -> str:
+    import shutil
+    import subprocess  # nosec B404 - zbarimg, a fixed local program
+
+    zbarimg = shutil.which("zbarimg")
+    if zbarimg is None:
+        pytest.skip("zbarimg (Debian zbar-tools) is not installed")
+    image = tmp_path / "code.png"
+    image.write_bytes(png)
+    done = subprocess.run([zbarimg, "--quiet", "--raw", "-Sbinary", str(image)],  # nosec B603
+                          capture_output=True, check=True)
+    return done.stdout.decode("utf-8").rstrip("\n")
+
+
+@pytest.mark.parametrize("amount", [Decimal("1234.56"), Decimal("-87.10")])
+def test_the_png_decodes_back_to_the_exact_payload(tmp_path, amount):
+    from gateway.web.zbp import qr_png
+
+    text = transfer("5260250274", NRB, amount, "SM Łąka", "Opłaty 01-0001 12/2026")
+    png = qr_png(text)
+    width = int.from_bytes(png[16:20], "big")     # IHDR width
+    assert width >= 250
+    assert _decoded(png, tmp_path) == text
+
+
+def test_the_svg_has_no_style_attribute_and_a_title():
+    from gateway.web.zbp import qr_svg
+
+    svg = qr_svg(transfer("", NRB, Decimal("5.00"), "SM", "T"), "Kod QR przelewu")
+    assert svg.startswith("<svg") and "style=" not in svg and "<script" not in svg
+    assert "<title>Kod QR przelewu</title>" in svg
