@@ -64,6 +64,33 @@ def _text(raw: str) -> str:
     return raw.strip()
 
 
+NIP_WEIGHTS = (6, 5, 7, 2, 3, 4, 5, 6, 7)
+
+
+def nip_valid(nip: str) -> bool:
+    """A 10-digit Polish NIP with a valid check digit (weights 6,5,7,2,3,4,5,6,7, mod 11)."""
+    if len(nip) != 10 or not nip.isascii() or not nip.isdigit():
+        return False
+    check = sum(int(d) * w for d, w in zip(nip, NIP_WEIGHTS, strict=False)) % 11
+    return check != 10 and check == int(nip[9])
+
+
+def _nip(raw: str) -> str:
+    """Empty (the transfer code then carries no NIP) or a valid NIP; dashes allowed."""
+    value = raw.strip().replace("-", "").replace(" ", "")
+    if value and not nip_valid(value):
+        raise ValueError("expected 10 digits of a valid NIP (check digit)")
+    return value
+
+
+def _qr_name(raw: str) -> str:
+    """The recipient's name in the transfer code: 1-20 characters, no '|'."""
+    value = raw.strip()
+    if not value or len(value) > 20 or "|" in value:
+        raise ValueError("expected 1 to 20 characters without '|'")
+    return value
+
+
 def _choice(*options: str) -> Callable[[str], str]:
     def parse(raw: str) -> str:
         value = raw.strip().lower()
@@ -101,6 +128,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("portal", "office_phone", _text, ""),
     Setting("portal", "payee_name", _text, "Spółdzielnia Mieszkaniowa „Przykładowa”"),
     Setting("portal", "payee_address", _text, "ul. Przykładowa 1, 97-400 Bełchatów"),
+    # the ZBP transfer QR code on Pulpit and Wirtualne rachunki
+    Setting("portal", "payee_nip", _nip, ""),
+    Setting("portal", "qr_recipient_name", _qr_name, "SM Przykładowa"),
+    Setting("portal", "posting_note", _text,
+            "Wpłata pojawia się w portalu po zaksięgowaniu, zwykle w ciągu 2–3 dni roboczych."),
     Setting("portal", "context_words", _text, ""),
     Setting("portal", "https", _bool, "false"),
     Setting("portal", "hsts_include_subdomains", _bool, "true"),

@@ -6,7 +6,7 @@ source "$(dirname "$0")/common.sh"
 cd "$ROOT"
 
 # ODBC drivers, headless Chromium, Node (for axe-core), database servers.
-apt_install unixodbc odbcinst libsqliteodbc odbc-postgresql odbc-mariadb chromium chromium-driver
+apt_install unixodbc odbcinst libsqliteodbc odbc-postgresql odbc-mariadb chromium chromium-driver zbar-tools
 command -v npm >/dev/null || apt_install nodejs npm
 command -v pg_ctlcluster >/dev/null || apt_install postgresql
 [ -x /usr/sbin/mariadbd ] || apt_install mariadb-server

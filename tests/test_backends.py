@@ -93,6 +93,8 @@ def build_cases(ref: Runner) -> list[Case]:
                 days |= {row["date_to"], row["date_to"] + timedelta(days=1)}
         for day in sorted(days):
             cases.append(("virtual_accounts", {**me, "today": day}))
+            cases.append(("amount_due", {**me, "date_from": date(day.year, 1, 1),
+                                         "today": day}))
     return cases
 
 
