@@ -940,7 +940,7 @@ def test_new_month_appears_at_once_without_the_cache(billing_copy, auth, client,
 
 
 @CACHE_ON
-@pytest.mark.parametrize("page", ["/dane-osobowe", "/czynsz", "/ksiegowosc",
+@pytest.mark.parametrize("page", ["/pulpit", "/dane-osobowe", "/czynsz", "/ksiegowosc",
                                   "/ksiegowosc/szczegoly", "/wirtualne-rachunki",
                                   "/media/odczyty", "/media/rozliczenia"])
 def test_the_first_view_of_any_page_after_login_takes_at_most_two_billing_queries(

@@ -25,6 +25,7 @@ def init_app(app: Flask) -> None:
         second_factor,
         security,
         statements,
+        summary,
         templating,
     )
 
@@ -37,6 +38,7 @@ def init_app(app: Flask) -> None:
     errors.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(exports.bp)
+    app.register_blueprint(summary.bp)
     app.jinja_env.globals["exclusion_text"] = statements.EXCLUSION_NOTICE
 
 

@@ -25,6 +25,7 @@ from .security import safe_next
 bp = Blueprint("pages", __name__)
 CONSENT_COOKIE = "zgoda_cookies"
 TABS = (
+    ("summary.overview", "Pulpit"),
     ("pages.personal", "Dane osobowe"),
     ("pages.rent", "Czynsz (opłata eksploatacyjna)"),
     ("pages.ledger", "Księgowość"),

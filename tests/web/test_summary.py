@@ -1,0 +1,143 @@
+"""Pulpit (issue 14): the amount due per account as of today, the account to pay into,
+and the ZBP transfer code, equal to the tests' own SQL on the demo file; the code read
+back with zbarimg; foreign premises and anonymous visitors get nothing."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess  # nosec B404 - zbarimg, a fixed local program
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from pagehtml import Page, dec, owed
+from test_pages import Billing
+
+TODAY = date.today()
+
+
+def dues(demo_sql, who: int) -> dict[int, dict]:
+    """Every open account of the premises the resident holds today: this year's opening
+    balance + debits - credits from 1 January up to today, inside the assignment."""
+    person = Billing(demo_sql, who)
+    today, jan1 = TODAY.isoformat(), f"{TODAY.year}-01-01"
+    out = {}
+    for a in person.assignments():
+        if not person.holds_today(a["ID_LOK"]):
+            continue
+        since = max(jan1, str(a["DATA_OD"]))
+        for k in demo_sql("SELECT * FROM KONTA WHERE ID_LOK = ? AND DATA_OTW <= ? "
+                          "AND (DATA_ZAMK IS NULL OR DATA_ZAMK >= ?)",
+                          (a["ID_LOK"], today, today)):
+            opening = sum((dec(r[0]) for r in demo_sql(
+                "SELECT KWOTA_BO FROM SALDA_BO WHERE ID_KONTA = ? AND DATA_BO BETWEEN ? AND ?",
+                (k["ID_KONTA"], since, today))), Decimal("0.00"))
+            moves = demo_sql("SELECT KWOTA_WN, KWOTA_MA FROM DOKUMENTY WHERE ID_KONTA = ? "
+                             "AND DATA_DOK BETWEEN ? AND ?", (k["ID_KONTA"], since, today))
+            debit = sum((dec(r[0]) for r in moves if r[0] is not None), Decimal("0.00"))
+            credit = sum((dec(r[1]) for r in moves if r[1] is not None), Decimal("0.00"))
+            out[k["ID_KONTA"]] = dict(k, due=opening + debit - credit)
+    return out
+
+
+def nrb_of(demo_sql, premises: int) -> str:
+    return demo_sql("SELECT NRB FROM RACH_WIRT WHERE ID_LOK = ? AND DATA_OD <= ? "
+                    "AND (DATA_DO IS NULL OR DATA_DO >= ?) ORDER BY DATA_OD DESC",
+                    (premises, TODAY.isoformat(), TODAY.isoformat()))[0][0]
+
+
+def premises_totals(demo_sql, who: int) -> dict[int, Decimal]:
+    totals: dict[int, Decimal] = {}
+    for account in dues(demo_sql, who).values():
+        totals[account["ID_LOK"]] = totals.get(account["ID_LOK"], Decimal("0.00")) \
+            + account["due"]
+    return totals
+
+
+@pytest.mark.parametrize("resident", [1, 2, 3, 4, 5])
+def test_each_accounts_amount_due_is_the_billing_databases(auth, client, demo_sql, resident):
+    auth.resident(resident)
+    response = client.get("/pulpit")
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"].startswith("no-store")
+    page = Page(response).doc
+    sections = page.find_all("section", class_="summary-premises")
+    totals = premises_totals(demo_sql, resident)
+    assert len(sections) == len(totals)
+    for premises, total in totals.items():
+        register = demo_sql("SELECT NR_EWID FROM LOKALE WHERE ID_LOK = ?", (premises,))[0][0]
+        node = next(n for n in sections if str(register) in n.find("h2").text())
+        section = node.text()
+        words = owed(total) if total else "nic do zapłaty"
+        assert f"Stan konta na dziś: {words}" in section
+        accounts = [a for a in dues(demo_sql, resident).values() if a["ID_LOK"] == premises]
+        if len(accounts) > 1:
+            for account in accounts:
+                assert f"Konto {account['NR_KONTA']} – {account['NAZWA_KONTA']}: " \
+                       f"{owed(account['due'])}" in section
+        assert node.find("input", class_="copy").attrs["value"] == nrb_of(demo_sql, premises)
+
+
+def decoded(png: bytes, tmp_path) -> str:
+    zbarimg = shutil.which("zbarimg")
+    assert zbarimg, "zbarimg (Debian zbar-tools) is installed by scripts/test.sh"
+    image = tmp_path / "code.png"
+    image.write_bytes(png)
+    done = subprocess.run([zbarimg, "--quiet", "--raw", "-Sbinary", str(image)],  # nosec B603
+                          capture_output=True, check=True)
+    return done.stdout.decode("utf-8").rstrip("\n")
+
+
+def resident_with(demo_sql, sign: int) -> tuple[int, int, Decimal]:
+    """A resident and premises whose accounts sum to a debt (1) or an overpayment (-1)."""
+    for who in range(1, 120):
+        for premises, due in premises_totals(demo_sql, who).items():
+            if (due > 0 if sign > 0 else due < 0) and abs(due) < 9999:
+                return who, premises, due
+    pytest.fail("the demo has no such resident")
+
+
+@pytest.mark.parametrize("sign", [1, -1], ids=["debt", "overpayment"])
+def test_the_transfer_code_reads_back_as_the_zbp_payload_with_the_amount_due(
+        auth, client, demo_sql, app, tmp_path, sign):
+    who, premises, due = resident_with(demo_sql, sign)
+    auth.resident(who)
+    response = client.get(f"/pulpit/kod/{premises}.png")
+    assert response.status_code == 200 and response.mimetype == "image/png"
+    assert response.headers["Cache-Control"] == "no-store"
+    register = demo_sql("SELECT NR_EWID FROM LOKALE WHERE ID_LOK = ?", (premises,))[0][0]
+    grosze = f"{int(due * 100):06d}" if due > 0 else "000000"
+    cfg = app.config
+    assert decoded(response.get_data(), tmp_path) == (
+        f"{cfg['PORTAL_PAYEE_NIP']}|PL|{nrb_of(demo_sql, premises)}|{grosze}|"
+        f"{cfg['PORTAL_QR_RECIPIENT_NAME']}|Lokal {register} {TODAY.month:02d}.{TODAY.year}|||")
+    page = Page(client.get("/pulpit")).doc
+    svg = page.find_all("svg")
+    assert svg and all("style" not in s.attrs for s in svg)  # CSP: no style attributes
+    assert "Kod do zeskanowania" in page.text()  # the text alternative
+
+
+def test_foreign_premises_and_anonymous_visitors_get_no_code(auth, client, demo_sql):
+    assert client.get("/pulpit").status_code == 302
+    assert client.get("/pulpit/kod/1.png").status_code == 302
+    auth.resident(1)
+    mine = {a["ID_LOK"] for a in Billing(demo_sql, 1).assignments()}
+    foreign = next(a["ID_LOK"] for r in range(2, 60) for a in Billing(demo_sql, r).assignments()
+                   if a["ID_LOK"] not in mine)
+    assert client.get(f"/pulpit/kod/{foreign}.png").status_code == 404
+
+
+def test_billing_database_down_is_the_503_of_every_page(settings, tmp_path):
+    from conftest import Auth
+
+    from gateway import create_app
+
+    app = create_app(test_config=settings)
+    client = app.test_client()
+    Auth(app, client).resident(1)
+    app.extensions["billing"].connection = f"sqlite:{tmp_path / 'gone.sqlite3'}"
+    app.extensions["billing"].discard()
+    response = client.get("/pulpit")
+    assert response.status_code == 503 and response.headers.get("Retry-After")
+    assert re.search("niedostępn", response.get_data(as_text=True))
