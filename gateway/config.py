@@ -79,7 +79,7 @@ def _nip(raw: str) -> str:
     """Empty (the transfer code then carries no NIP) or a valid NIP; dashes allowed."""
     value = raw.strip().replace("-", "").replace(" ", "")
     if value and not nip_valid(value):
-        raise ValueError("expected 10 digits of a valid NIP (check digit)")
+        raise ValueError("oczekiwano 10 cyfr prawidłowego NIP (zgodnego z cyfrą kontrolną), np. 526-025-02-74")
     return value
 
 
@@ -87,7 +87,7 @@ def _qr_name(raw: str) -> str:
     """The recipient's name in the transfer code: 1-20 characters, no '|'."""
     value = raw.strip()
     if not value or len(value) > 20 or "|" in value:
-        raise ValueError("expected 1 to 20 characters without '|'")
+        raise ValueError("oczekiwano od 1 do 20 znaków, bez znaku |")
     return value
 
 

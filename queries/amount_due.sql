@@ -3,8 +3,12 @@
 -- debits (Wn) and credits (Ma) from :date_from (1 January) up to :today, all
 -- within the resident's assignment. Amount due = opening + debit - credit
 -- (positive: a debt, negative: an overpayment). One query for every premises.
--- params: resident, date_from, today
--- columns: premises int, account int, account_no text, account_name text, account_kind text, opening decimal:2, debit decimal:2, credit decimal:2
+-- For the summary page also, within the assignment and up to :today: the last
+-- payment (WPL; the sum of that day's payments), the last utility settlement
+-- (the sum of that day's differences: > 0 to pay, < 0 returned) and how many
+-- documents are dated after :since (the day of the resident's previous visit).
+-- params: resident, date_from, today, since
+-- columns: premises int, account int, account_no text, account_name text, account_kind text, opening decimal:2, debit decimal:2, credit decimal:2, last_payment_on date, last_payment decimal:2, last_settled_on date, last_settlement decimal:2, documents_since int
 SELECT k.ID_LOK AS premises,
        k.ID_KONTA AS account,
        k.NR_KONTA AS account_no,
@@ -18,7 +22,28 @@ SELECT k.ID_LOK AS premises,
            AND d.DATA_DOK >= p.DATA_OD) AS debit,
        (SELECT SUM(d.KWOTA_MA) FROM DOKUMENTY d
          WHERE d.ID_KONTA = k.ID_KONTA AND d.DATA_DOK >= :date_from AND d.DATA_DOK <= :today
-           AND d.DATA_DOK >= p.DATA_OD) AS credit
+           AND d.DATA_DOK >= p.DATA_OD) AS credit,
+       (SELECT MAX(w.DATA_DOK) FROM DOKUMENTY w
+         WHERE w.ID_KONTA = k.ID_KONTA AND w.RODZ_DOK = 'WPL'
+           AND w.DATA_DOK >= p.DATA_OD AND w.DATA_DOK <= :today) AS last_payment_on,
+       (SELECT SUM(w.KWOTA_MA) FROM DOKUMENTY w
+         WHERE w.ID_KONTA = k.ID_KONTA AND w.RODZ_DOK = 'WPL'
+           AND w.DATA_DOK = (SELECT MAX(x.DATA_DOK) FROM DOKUMENTY x
+                             WHERE x.ID_KONTA = k.ID_KONTA AND x.RODZ_DOK = 'WPL'
+                               AND x.DATA_DOK >= p.DATA_OD AND x.DATA_DOK <= :today))
+         AS last_payment,
+       (SELECT MAX(r.DATA_ROZL) FROM ROZL_MED r
+         WHERE r.ID_KONTA = k.ID_KONTA AND r.ID_LOK = k.ID_LOK
+           AND r.DATA_ROZL >= p.DATA_OD AND r.DATA_ROZL <= :today) AS last_settled_on,
+       (SELECT SUM(r.ROZNICA) FROM ROZL_MED r
+         WHERE r.ID_KONTA = k.ID_KONTA AND r.ID_LOK = k.ID_LOK
+           AND r.DATA_ROZL = (SELECT MAX(y.DATA_ROZL) FROM ROZL_MED y
+                              WHERE y.ID_KONTA = k.ID_KONTA AND y.ID_LOK = k.ID_LOK
+                                AND y.DATA_ROZL >= p.DATA_OD AND y.DATA_ROZL <= :today))
+         AS last_settlement,
+       (SELECT COUNT(*) FROM DOKUMENTY n
+         WHERE n.ID_KONTA = k.ID_KONTA AND n.DATA_DOK > :since AND n.DATA_DOK <= :today
+           AND n.DATA_DOK >= p.DATA_OD) AS documents_since
 FROM PRZYDZIALY p
 JOIN KONTA k ON k.ID_LOK = p.ID_LOK
 WHERE p.ID_OS = :resident

@@ -208,7 +208,7 @@ def test_lock_and_unlock(runner, auth, client, audit_rows):
     assert json.loads(ok(runner.invoke(["accounts", "show", login, "--json"])).stdout)["locked"]
 
     ok(runner.invoke(["accounts", "unlock", login]))
-    assert path_of(auth.login(login, STRONG_PASSWORD)) == "/dane-osobowe"
+    assert path_of(auth.login(login, STRONG_PASSWORD)) == "/pulpit"
     for event in ("staff_lock", "staff_unlock"):
         rows = audit_rows(event)
         assert [(r["login"], r["actor"]) for r in rows] == [(login, getpass.getuser())]

@@ -15,7 +15,7 @@ from conftest import STRONG_PASSWORD, csrf_token, path_of, text
 
 import gateway.store.passwords
 
-DATA_PAGES = ["/dane-osobowe", "/czynsz", "/ksiegowosc", "/ksiegowosc/szczegoly",
+DATA_PAGES = ["/pulpit", "/dane-osobowe", "/czynsz", "/ksiegowosc", "/ksiegowosc/szczegoly",
               "/wirtualne-rachunki", "/media/odczyty", "/media/rozliczenia"]
 FAILED = "Nieprawidłowy login lub hasło"
 BLOCKED = "logowanie na ten login jest czasowo zablokowane"
@@ -71,8 +71,8 @@ def test_start_password_opens_only_the_change_form(auth, client):
     assert 'href="/czynsz"' not in text(form)  # no tabs before the change
 
     response = auth.change_password(start, NEW_PASSWORD)
-    assert response.status_code == 302 and path_of(response) == "/dane-osobowe"
-    assert "Hasło zostało zmienione" in text(client.get("/dane-osobowe"))
+    assert response.status_code == 302 and path_of(response) == "/pulpit"
+    assert "Hasło zostało zmienione" in text(client.get("/pulpit"))
     for page in DATA_PAGES:
         response = client.get(page)
         assert response.status_code == 200, (page, response.status_code)
@@ -100,7 +100,7 @@ def test_forced_change_next_is_local_only(auth, client):
         "new_password_confirm": NEW_PASSWORD, "csrf_token": csrf_token(text(form))})
     assert response.status_code == 302
     parts = urlsplit(response.location)
-    assert not parts.netloc and parts.path == "/dane-osobowe"
+    assert not parts.netloc and parts.path == "/pulpit"
 
 
 def test_logout_works_with_start_password(auth, client, audit_rows):
@@ -176,7 +176,7 @@ def test_lockout_after_failures_and_staff_unlock(settings, request):
     assert result.exit_code == 0, result.output
     assert login in result.stdout
     response = auth.login(login, STRONG_PASSWORD)
-    assert response.status_code == 302 and path_of(response) == "/dane-osobowe"
+    assert response.status_code == 302 and path_of(response) == "/pulpit"
     assert client.get("/dane-osobowe").status_code == 200
     assert audit_rows("staff_unlock")[0]["actor"] == getpass.getuser()
 
@@ -188,12 +188,12 @@ def test_failures_below_limit_do_not_lock(settings, request):
     auth.logout()
     for _ in range(2):
         auth.login(login, "zle haslo zle haslo")
-    assert path_of(auth.login(login, STRONG_PASSWORD)) == "/dane-osobowe"
+    assert path_of(auth.login(login, STRONG_PASSWORD)) == "/pulpit"
     auth.logout()
     # The success reset the counter: two more failures still do not lock.
     for _ in range(2):
         auth.login(login, "zle haslo zle haslo")
-    assert path_of(auth.login(login, STRONG_PASSWORD)) == "/dane-osobowe"
+    assert path_of(auth.login(login, STRONG_PASSWORD)) == "/pulpit"
 
 
 def test_lockout_is_persisted_in_the_store(settings, request):
@@ -233,7 +233,7 @@ def test_address_throttle_answers_429(settings, request):
     other = auth.app.test_client()
     response = post_login(other, login, STRONG_PASSWORD,
                           environ_base={"REMOTE_ADDR": "192.0.2.77"})
-    assert response.status_code == 302 and path_of(response) == "/dane-osobowe"
+    assert response.status_code == 302 and path_of(response) == "/pulpit"
 
 
 # ---- CSRF on the login form ------------------------------------------------------
@@ -291,10 +291,10 @@ def test_next_never_leaves_the_site(auth, client, target):
     assert response.status_code == 302
     parts = urlsplit(response.location)
     assert not parts.scheme and not parts.netloc
-    assert parts.path == "/dane-osobowe"
+    assert parts.path == "/pulpit"
     # Already logged in, /logowanie?next= also stays local.
     again = client.get("/logowanie?" + urlencode({"next": target}))
-    assert again.status_code == 302 and again.location == "/dane-osobowe"
+    assert again.status_code == 302 and again.location == "/pulpit"
 
 
 def test_next_local_path_with_query_survives(auth, client):

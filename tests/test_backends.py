@@ -94,7 +94,7 @@ def build_cases(ref: Runner) -> list[Case]:
         for day in sorted(days):
             cases.append(("virtual_accounts", {**me, "today": day}))
             cases.append(("amount_due", {**me, "date_from": date(day.year, 1, 1),
-                                         "today": day}))
+                                         "today": day, "since": date(day.year, 6, 1)}))
     return cases
 
 

@@ -92,7 +92,7 @@ def test_wrong_current_password_refused_for_own_password_too(auth, client):
     assert "Obecne hasło jest nieprawidłowe." in text(response)
     auth.logout()
     assert auth.login(login, PASSPHRASE).status_code == 200  # not changed
-    assert path_of(auth.login(login, STRONG_PASSWORD)) == "/dane-osobowe"
+    assert path_of(auth.login(login, STRONG_PASSWORD)) == "/pulpit"
 
 
 def test_password_built_from_residents_name_is_refused(auth, client, starting, demo_sql):
@@ -134,11 +134,11 @@ def test_good_password_is_accepted_and_logs_in(auth, client, starting, store_sql
     login, start = starting
     response = auth.change_password(start, new)
     assert response.status_code == 302, text(response)
-    assert path_of(response) == "/dane-osobowe"
+    assert path_of(response) == "/pulpit"
     assert store_sql("SELECT must_change FROM accounts WHERE login = ?", (login,))[0][0] == 0
     auth.logout()
     response = auth.login(login, new)
-    assert response.status_code == 302 and path_of(response) == "/dane-osobowe"
+    assert response.status_code == 302 and path_of(response) == "/pulpit"
 
 
 def test_no_truncation_prefix_does_not_log_in(auth, client, starting):
@@ -149,7 +149,7 @@ def test_no_truncation_prefix_does_not_log_in(auth, client, starting):
     response = auth.login(login, SEVENTY[:-1])
     assert response.status_code == 200 and FAILED in text(response)
     assert client.get("/dane-osobowe").status_code == 302
-    assert path_of(auth.login(login, SEVENTY)) == "/dane-osobowe"
+    assert path_of(auth.login(login, SEVENTY)) == "/pulpit"
 
 
 def test_password_longer_than_128_never_logs_in(auth, client, starting):
@@ -182,7 +182,7 @@ def test_hash_with_older_parameters_is_upgraded_at_login(settings, auth, store_s
                                        "security.argon2_memory_kib": "16384"})
     other = Auth(stronger, stronger.test_client())
     response = other.login(login, STRONG_PASSWORD)
-    assert response.status_code == 302 and path_of(response) == "/dane-osobowe"
+    assert response.status_code == 302 and path_of(response) == "/pulpit"
 
     new = stored_hash(store_sql, login)
     assert new != old
@@ -190,7 +190,7 @@ def test_hash_with_older_parameters_is_upgraded_at_login(settings, auth, store_s
     assert PasswordHasher().verify(new, STRONG_PASSWORD)
     # Still logs in (a second time, now without rehash) on the upgraded app.
     other.logout()
-    assert path_of(other.login(login, STRONG_PASSWORD)) == "/dane-osobowe"
+    assert path_of(other.login(login, STRONG_PASSWORD)) == "/pulpit"
     assert stored_hash(store_sql, login) == new
 
 

@@ -205,7 +205,7 @@ def test_second_factor_off_needs_password_and_code(auth, logged_in, client):
                  {"password": STRONG_PASSWORD, "code": next_code(secret)})
     assert done.status_code == 302
     auth.logout()
-    assert path_of(_login(auth, client)) == "/dane-osobowe"
+    assert path_of(_login(auth, client)) == "/pulpit"
 
 
 def test_staff_reset_2fa_and_reset_keeps_it_unless_asked(auth, enrolled, runner, audit_rows):

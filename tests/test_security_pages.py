@@ -28,7 +28,7 @@ from gateway.web import builders as resident
 ROOT = Path(__file__).resolve().parent.parent
 DATA_PAGES = ["/czynsz", "/ksiegowosc", "/ksiegowosc/szczegoly", "/wirtualne-rachunki",
               "/media/odczyty", "/media/rozliczenia"]
-RESIDENT_PAGES = ["/dane-osobowe"] + DATA_PAGES
+RESIDENT_PAGES = ["/pulpit", "/dane-osobowe"] + DATA_PAGES
 # SECURITY 14: the public page (with its cookie-notice link), login, health, static files.
 # /logowanie/kod is the login's second step: without a pending first step it sends
 # back to /logowanie (tests/test_second_factor.py).
@@ -223,7 +223,7 @@ def test_markup_in_the_billing_database_is_escaped(billing_copy, auth, client, d
         assert response.status_code == 200, url
         page = Page(response)
         assert not page.doc.find_all("script"), url
-        drawn = {"chart-svg", "swatch"}  # the portal's own charts (issue 16)
+        drawn = {"chart-svg", "swatch", "segno"}  # own charts (16), the transfer code (14)
         assert not page.doc.find_all("img") and not [
             s for s in page.doc.find_all("svg") if not s.classes() & drawn], url
         for node in page.doc.find_all():

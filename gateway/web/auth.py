@@ -36,7 +36,7 @@ login_manager.login_view = "auth.login"
 login_manager.login_message = "Zaloguj się, aby zobaczyć swoje dane."
 login_manager.session_protection = None  # server-side sessions are revoked explicitly
 
-HOME = "/dane-osobowe"
+HOME = "/pulpit"  # the summary: how much is due and how to pay
 # The start password verified at login counts for the forced change this long: the
 # resident is not asked to type it again (nor after a refused new password).
 LOGIN_FRESH_SECONDS = 10 * 60
@@ -94,6 +94,7 @@ def login():
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
+        known = accounts.by_login(form.login.data)  # its last login, before this one
         account, outcome = accounts.authenticate(form.login.data, form.password.data,
                                                  request.remote_addr)
         if outcome == "second_step" and account is not None:
@@ -104,7 +105,7 @@ def login():
             session.clear()
             rotate(session)
             login_user(account)
-            mark_login(session)
+            mark_login(session, known.last_login if known else None)
             billing.warm_lists()
             if account.must_change:
                 return redirect(url_for("auth.change_password", next=target))

@@ -29,6 +29,7 @@ from ..billing import (
 from . import charts
 from . import params as P
 from .choices import Choice, NoData, Windows, choose_account_year
+from .payments import accounts_due, transfer_code
 
 READING_KINDS = {"O": "odczyt", "S": "szacunek (odczyt szacunkowy)", "W": "wymiana licznika"}
 MEDIA_ORDER = ("ZW", "CW", "CO")
@@ -230,9 +231,14 @@ def _with_balance(opening: Decimal, documents: list[dict[str, Any]]) -> list[dic
 
 
 def virtual_accounts_page() -> dict[str, Any]:
-    found = rows("virtual_accounts", today=date.today())
+    """Each premises' account to pay into, with the ZBP code of today's amount due."""
+    today = date.today()
+    found = rows("virtual_accounts", today=today)
+    dues = accounts_due(today)
     for row in found:
         row["label"] = premises_label(row)
+        row["due"] = sum((a["due"] for a in dues.get(row["premises"], [])), ZERO)
+        row.update(transfer_code(row, row["due"], today))
     return _stamp({"accounts": found})
 
 

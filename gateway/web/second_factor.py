@@ -111,7 +111,7 @@ def second_step():
             session.clear()
             rotate(session)
             login_user(account)
-            mark_login(session)
+            mark_login(session, account.last_login)  # read before this login
             billing.warm_lists()
             if account.must_change:
                 return redirect(url_for("auth.change_password", next=target))

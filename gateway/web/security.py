@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,12 +24,15 @@ PUBLIC_ENDPOINTS = {"pages.public", "auth.login", "ops.healthz", "ops.readyz", "
 
 
 LOGIN_AT = "login_at"
+PREVIOUS_VISIT = "previous_visit"
 
 
-def mark_login(session_: Any) -> None:
+def mark_login(session_: Any, previous_visit: datetime | None = None) -> None:
     """Remember when this session's login verified the password (the forced change
-    then does not ask for the start password again: auth.LOGIN_FRESH_SECONDS)."""
+    then does not ask for the start password again: auth.LOGIN_FRESH_SECONDS), and
+    the account's login before this one (the summary counts what came since)."""
     session_[LOGIN_AT] = time.time()
+    session_[PREVIOUS_VISIT] = previous_visit.isoformat() if previous_visit else None
 
 
 def safe_next(target: str | None, default: str = "/") -> str:

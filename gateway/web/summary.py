@@ -1,55 +1,60 @@
-"""Pulpit: "how much do I owe, and how do I pay?" (issue 14, first part).
+"""Pulpit, the landing page: "how much do I owe, and how do I pay?" (issue 14).
 
 Per premises the resident holds today: each account's balance as of today (the
-amount due or the overpayment, in words), the virtual account to pay into, and the
-Polish banks' transfer QR code (ZBP) with that amount. Two billing queries for the
-page: `amount_due` (every account at once) and `virtual_accounts`.
+amount due or the overpayment, in words), the virtual account to pay into with the
+ZBP transfer code, the last payment, the last utility settlement and how many
+documents are dated after the previous visit. Two billing queries for the page:
+`amount_due` (every account at once, with the last events) and `virtual_accounts`.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, render_template
+from flask import Blueprint, Response, abort, render_template, session
 from flask_login import login_required
-from markupsafe import Markup
 
 from ..billing import premises_label, rows
 from . import zbp
+from .payments import ZERO, accounts_due, transfer_code
+from .security import PREVIOUS_VISIT
 
 bp = Blueprint("summary", __name__)
-ZERO = Decimal("0.00")
 
 
-def _title(register_no: str, today: date) -> str:
-    """The transfer's title: the premises' register number and the month (≤ 32)."""
-    return f"Lokal {register_no} {today.month:02d}.{today.year}"[:zbp.MAX_TITLE]
+def previous_visit() -> datetime | None:
+    """The account's login before this session's (None at the first one)."""
+    stored = session.get(PREVIOUS_VISIT)
+    return datetime.fromisoformat(stored) if stored else None
+
+
+def _latest(accounts: list[dict[str, Any]], on: str, value: str) -> dict[str, Any] | None:
+    """The newest of the accounts' last events: its date and the sum of that day."""
+    dated = [a for a in accounts if a[on] is not None]
+    if not dated:
+        return None
+    newest = max(a[on] for a in dated)
+    return {"on": newest, "amount": sum((a[value] or ZERO for a in dated if a[on] == newest),
+                                        ZERO)}
 
 
 def summary_page() -> dict[str, Any]:
     today = date.today()
-    dues = rows("amount_due", date_from=date(today.year, 1, 1), today=today)
-    cfg = current_app.config
+    visit = previous_visit()
+    since = visit.date() if visit else None  # the office's date is close enough for days
+    dues = accounts_due(today, since)
     premises = []
     for place in rows("virtual_accounts", today=today):
-        accounts = [dict(a, due=(a["opening"] or ZERO) + (a["debit"] or ZERO)
-                         - (a["credit"] or ZERO))
-                    for a in dues if a["premises"] == place["premises"]]
+        accounts = dues.get(place["premises"], [])
         due = sum((a["due"] for a in accounts), ZERO)
-        try:
-            payload = zbp.transfer(cfg["PORTAL_PAYEE_NIP"], place["nrb"], due,
-                                   cfg["PORTAL_QR_RECIPIENT_NAME"],
-                                   _title(place["register_no"], today))
-        except zbp.ZbpError:  # e.g. an NRB with a wrong check digit in the billing data
-            payload = None
-        # segno's SVG: presentation attributes only, no style attribute or script.
-        qr = Markup(zbp.qr_svg(payload, "Kod QR do przelewu")) if payload else None  # noqa: S704  # nosec B704
-        premises.append(dict(place, label=premises_label(place), accounts=accounts, due=due,
-                             payload=payload, amount_in_code=zbp.amount_fits(due) and due > 0,
-                             qr=qr))
-    return {"premises": premises, "read_at": datetime.now()}
+        premises.append(dict(
+            place, label=premises_label(place), accounts=accounts, due=due,
+            last_payment=_latest(accounts, "last_payment_on", "last_payment"),
+            last_settlement=_latest(accounts, "last_settled_on", "last_settlement"),
+            documents_since=sum(a["documents_since"] or 0 for a in accounts),
+            **transfer_code(place, due, today)))
+    return {"premises": premises, "read_at": datetime.now(), "previous_visit": visit}
 
 
 @bp.get("/pulpit")
@@ -60,7 +65,7 @@ def overview():
 
 @bp.get("/pulpit/kod/<int:premises>.png")
 @login_required
-def transfer_code(premises: int):
+def transfer_png(premises: int):
     """The same code as PNG for printing; only for the resident's own premises."""
     found = [p for p in summary_page()["premises"]
              if p["premises"] == premises and p["payload"]]
@@ -69,5 +74,5 @@ def transfer_code(premises: int):
     response = Response(zbp.qr_png(found[0]["payload"]), mimetype="image/png")
     response.headers["Cache-Control"] = "no-store"
     response.headers["Content-Disposition"] = (
-        f'attachment; filename="przelew-{premises}.png"')
+        f'attachment; filename="przelew-lokal-{premises}.png"')
     return response

@@ -1,7 +1,7 @@
 """The resident's journey through the portal, the same for mouse, phone and keyboard.
 
 Public page → cookie notice → login with the start password from the office →
-forced password change (refused first, then accepted) → the six tabs, each with
+forced password change (refused first, then accepted) → Pulpit → the six tabs, each with
 its form changed and "Wyślij" pressed, checking what is shown against our own
 SQL → premises switch → "szczegóły" in Księgowość → back arrow → "Wyloguj" →
 the browser's back button shows no data.
@@ -14,7 +14,15 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from .support import STRONG_PASSWORD, Expected, Portal, cell_texts, visible_text
+from .support import (
+    LANDING_HEADING,
+    STRONG_PASSWORD,
+    Expected,
+    Portal,
+    cell_texts,
+    owed_text,
+    visible_text,
+)
 
 
 def run_journey(portal: Portal, office: Any, e: Expected) -> None:
@@ -64,9 +72,22 @@ def run_journey(portal: Portal, office: Any, e: Expected) -> None:
         drive.fill(field, text)
     drive.follow(page.get_by_role("button", name="Zapisz nowe hasło"))
 
-    # -- Dane osobowe -------------------------------------------------------------------------
-    expect(portal.heading()).to_have_text("Dane osobowe")
+    # -- Pulpit, the landing page: how much is due and how to pay --------------------------
+    expect(portal.heading()).to_have_text(LANDING_HEADING)
     expect(page.get_by_role("status")).to_contain_text("Hasło zostało zmienione")
+    banks = e.bank_accounts()
+    for place in e.premises():
+        card = page.locator("section.summary-premises").filter(has_text=place.register_no)
+        due = e.due(place.id)
+        expect(card.locator(".due-total")).to_have_text(
+            "Stan konta na dziś: " + (owed_text(due) if due else "nic do zapłaty"))
+        expect(card.locator("input.copy")).to_have_value(banks[place.register_no])
+        expect(card.get_by_role("img", name="Kod QR do przelewu")).to_be_visible()
+    portal.arrive("pulpit")
+
+    # -- Dane osobowe -------------------------------------------------------------------------
+    drive.open_tab("Dane osobowe")
+    expect(portal.heading()).to_have_text("Dane osobowe")
     expect(page.get_by_role("banner")).to_contain_text(e.full_name())
     facts = page.locator("dl.facts")
     expect(facts.locator("dt:has-text('Imię i nazwisko') + dd")).to_have_text(e.full_name())

@@ -32,8 +32,8 @@ VIEWPORTS: dict[str, dict[str, Any]] = {
     "phone": {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2,
               "is_mobile": True, "has_touch": True},
 }
-TABS = ("Dane osobowe", "Czynsz (opłata eksploatacyjna)", "Księgowość", "Wirtualne rachunki",
-        "Media odczyty", "Media rozliczenia")
+TABS = ("Pulpit", "Dane osobowe", "Czynsz (opłata eksploatacyjna)", "Księgowość",
+        "Wirtualne rachunki", "Media odczyty", "Media rozliczenia")
 STRONG_PASSWORD = "srebrny tramwaj pod kasztanem w marcu"
 BLOCKING_IMPACTS = ("serious", "critical")
 
@@ -527,6 +527,25 @@ class Expected:
                         "WHERE ID_KONTA = ? ORDER BY y", (account,))
         return [int(r["y"]) for r in rows]
 
+    # Pulpit
+    def due(self, premises: int) -> Decimal:
+        """Today's balance of the premises' open accounts: this year's opening plus
+        debits minus credits up to today, inside the assignment."""
+        today, jan1 = self.today.isoformat(), f"{self.today.year}-01-01"
+        total = Decimal("0.00")
+        for k in self.sql("SELECT ID_KONTA FROM KONTA WHERE ID_LOK = ? AND DATA_OTW <= ? AND "
+                          "(DATA_ZAMK IS NULL OR DATA_ZAMK >= ?)", (premises, today, today)):
+            total += sum((dec(r["KWOTA_BO"]) for r in self.sql(
+                f"SELECT KWOTA_BO FROM SALDA_BO b WHERE ID_KONTA = ? AND DATA_BO BETWEEN ? "
+                f"AND ? AND {self._visible(premises, 'b.DATA_BO')}",
+                (k["ID_KONTA"], jan1, today))), Decimal("0.00"))
+            for d in self.sql(f"SELECT KWOTA_WN, KWOTA_MA FROM DOKUMENTY d WHERE ID_KONTA = ? "
+                              f"AND DATA_DOK BETWEEN ? AND ? AND "
+                              f"{self._visible(premises, 'd.DATA_DOK')}",
+                              (k["ID_KONTA"], jan1, today)):
+                total += dec(d["KWOTA_WN"]) - dec(d["KWOTA_MA"])
+        return total
+
     # Wirtualne rachunki
     def bank_accounts(self) -> dict[str, str]:
         """register number -> NRB as the page groups it (2 + 6 × 4 digits)."""
@@ -632,4 +651,4 @@ def first_login(portal: Portal, slip: dict[str, str], password: str = STRONG_PAS
     expect(portal.heading()).to_have_text(LANDING_HEADING)
 
 
-LANDING_HEADING = "Dane osobowe"  # the page after login
+LANDING_HEADING = "Pulpit: ile do zapłaty i jak zapłacić"  # the page after login

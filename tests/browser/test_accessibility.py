@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from .support import STRONG_PASSWORD
+from .support import LANDING_HEADING, STRONG_PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -59,11 +59,12 @@ def test_every_page_passes_axe(axe_js, open_portal, office, expected, viewport):
     page.get_by_label("Powtórz").fill(STRONG_PASSWORD)
     with portal.navigation():
         page.get_by_role("button", name="Zapisz nowe hasło").click()
-    expect(portal.heading()).to_have_text("Dane osobowe")
-    check("dane-osobowe-po-zmianie-hasla")  # with the flash message
+    expect(portal.heading()).to_have_text(LANDING_HEADING)
+    check("pulpit-po-zmianie-hasla")  # with the flash message
 
     # Every resident page (the cookie notice is still there: never accepted here).
     for name, path in (
+        ("pulpit", "/pulpit"),
         ("dane-osobowe", "/dane-osobowe"),
         ("czynsz", "/czynsz"),
         ("czynsz-drugi-lokal", f"/czynsz?lokal={other.id}"),

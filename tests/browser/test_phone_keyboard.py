@@ -6,7 +6,15 @@ import pytest
 from playwright.sync_api import expect
 
 from .journey import run_journey
-from .support import STRONG_PASSWORD, TABS, Keyboard, Touch, expect_current_tab, tab_link
+from .support import (
+    LANDING_HEADING,
+    STRONG_PASSWORD,
+    TABS,
+    Keyboard,
+    Touch,
+    expect_current_tab,
+    tab_link,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -43,7 +51,7 @@ def test_phone_menu_with_keyboard(open_portal, office, expected):
     for label in ("Nowe hasło", "Powtórz"):  # the start password was verified at login
         keyboard.fill(page.get_by_label(label, exact=label == "Nowe hasło"), STRONG_PASSWORD)
     keyboard.follow(page.get_by_role("button", name="Zapisz nowe hasło"))
-    expect(portal.heading()).to_have_text("Dane osobowe")
+    expect(portal.heading()).to_have_text(LANDING_HEADING)
 
     nav = page.get_by_role("navigation", name="Zakładki")
     for label in TABS[1:]:

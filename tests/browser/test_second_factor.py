@@ -11,7 +11,7 @@ import pyotp
 import pytest
 from playwright.sync_api import expect
 
-from .support import STRONG_PASSWORD
+from .support import LANDING_HEADING, STRONG_PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -68,4 +68,4 @@ def test_turn_on_and_log_in_with_a_code(axe_js, open_portal, office, viewport):
         pyotp.TOTP(secret).at(time.time() + 30))
     with portal.navigation():
         page.get_by_role("button", name="Potwierdź").click()
-    expect(portal.heading()).to_have_text("Dane osobowe")
+    expect(portal.heading()).to_have_text(LANDING_HEADING)

@@ -82,7 +82,7 @@ def test_forced_change_asks_only_the_new_password_and_keeps_it_after_a_refusal(a
                                             "csrf_token": token})
     assert done.status_code == 302
     auth.logout()
-    assert path_of(auth.login(login, STRONG_PASSWORD)) == "/dane-osobowe"
+    assert path_of(auth.login(login, STRONG_PASSWORD)) == "/pulpit"
 
 
 def test_own_password_change_still_needs_the_current_one(auth):
@@ -196,7 +196,7 @@ def test_a_stranger_does_not_keep_the_resident_out(app, auth, clock):
     for _ in range(6):
         stranger.login(login, WRONG)
     resident = _from(app, "203.0.113.5")
-    assert path_of(resident.login(login, STRONG_PASSWORD)) == "/dane-osobowe"
+    assert path_of(resident.login(login, STRONG_PASSWORD)) == "/pulpit"
 
 
 def test_unknown_and_real_logins_answer_alike(app, auth, clock):
@@ -220,7 +220,7 @@ def test_at_most_the_hourly_ceiling_from_many_addresses(settings, clock):
     refused = _from(app, "203.0.113.5").login(login, STRONG_PASSWORD)
     assert refused.status_code == 429 and BLOCKED in text(refused)
     clock.now += 3601
-    assert path_of(_from(app, "203.0.113.5").login(login, STRONG_PASSWORD)) == "/dane-osobowe"
+    assert path_of(_from(app, "203.0.113.5").login(login, STRONG_PASSWORD)) == "/pulpit"
 
 
 def test_staff_lock_says_to_contact_the_office_only_with_the_right_password(auth, runner):

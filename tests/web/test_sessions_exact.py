@@ -68,7 +68,7 @@ def test_the_login_form_still_works_from_the_signed_cookie(app, auth):
     assert client.get_cookie("portal_anon") is not None
     assert client.get_cookie("portal_session") is None
     assert path_of(auth.login(login, "srebrny tramwaj pod kasztanem w marcu",
-                              client=client)) == "/dane-osobowe"
+                              client=client)) == "/pulpit"
     assert client.get_cookie("portal_session") is not None
 
 

@@ -11,7 +11,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from pagehtml import Page, dec, owed
+from conftest import STRONG_PASSWORD
+from pagehtml import Page, dec, owed, pln
 from test_pages import Billing
 
 TODAY = date.today()
@@ -141,3 +142,49 @@ def test_billing_database_down_is_the_503_of_every_page(settings, tmp_path):
     response = client.get("/pulpit")
     assert response.status_code == 503 and response.headers.get("Retry-After")
     assert re.search("niedostępn", response.get_data(as_text=True))
+
+
+def test_last_payment_settlement_and_documents_since_the_previous_visit(
+        app, auth, client, demo_sql):
+    """The first visit counts nothing new; the next one counts the documents dated
+    after the day of the previous visit, per premises, as the billing database holds."""
+    from gateway.store import get_store
+
+    login = auth.resident(1)
+    first = Page(client.get("/pulpit")).doc
+    assert "Nowe dokumenty od poprzedniej wizyty" not in first.text()
+    assert "poprzednia wizyta" not in first.text()
+    since = date(TODAY.year, 1, 31)
+    with app.app_context():
+        get_store().execute("UPDATE accounts SET last_login = ? WHERE login = ?",
+                            (f"{since.isoformat()}T10:00:00+00:00", login))
+    auth.logout()
+    auth.login(login, STRONG_PASSWORD)
+    page = Page(client.get("/pulpit")).doc
+    assert f"Twoja poprzednia wizyta: 31.01.{TODAY.year}" in page.text()
+    held = {k["ID_LOK"] for k in dues(demo_sql, 1).values()}
+    for premises in held:
+        register = demo_sql("SELECT NR_EWID FROM LOKALE WHERE ID_LOK = ?", (premises,))[0][0]
+        card = next(n for n in page.find_all("section", class_="summary-premises")
+                    if str(register) in n.find("h2").text())
+        start = next(str(a["DATA_OD"]) for a in Billing(demo_sql, 1).assignments()
+                     if a["ID_LOK"] == premises and Billing(demo_sql, 1).holds_today(premises))
+        new = demo_sql("SELECT COUNT(*) FROM DOKUMENTY d JOIN KONTA k ON k.ID_KONTA = d.ID_KONTA "
+                       "WHERE k.ID_LOK = ? AND d.DATA_DOK > ? AND d.DATA_DOK <= ? "
+                       "AND d.DATA_DOK >= ? AND k.DATA_OTW <= ? "
+                       "AND (k.DATA_ZAMK IS NULL OR k.DATA_ZAMK >= ?)",
+                       (premises, since.isoformat(), TODAY.isoformat(), start,
+                        TODAY.isoformat(), TODAY.isoformat()))[0][0]
+        assert new > 0  # the demo books every month
+        assert card.find("dd", class_="documents-since").text().startswith(str(new))
+        paid = demo_sql("SELECT d.DATA_DOK, SUM(d.KWOTA_MA) AS paid FROM DOKUMENTY d "
+                        "JOIN KONTA k ON k.ID_KONTA = d.ID_KONTA WHERE k.ID_LOK = ? "
+                        "AND d.RODZ_DOK = 'WPL' AND d.DATA_DOK <= ? AND d.DATA_DOK >= ? "
+                        "GROUP BY d.DATA_DOK ORDER BY d.DATA_DOK DESC LIMIT 1",
+                        (premises, TODAY.isoformat(), start))
+        shown = card.find("dd", class_="last-payment").text()
+        if paid:
+            day = date.fromisoformat(str(paid[0]["DATA_DOK"]))
+            assert shown == f"{day:%d.%m.%Y}: {pln(dec(paid[0]['paid']))}"
+        else:
+            assert shown.startswith("brak wpłat")
