@@ -79,7 +79,8 @@ def _nip(raw: str) -> str:
     """Empty (the transfer code then carries no NIP) or a valid NIP; dashes allowed."""
     value = raw.strip().replace("-", "").replace(" ", "")
     if value and not nip_valid(value):
-        raise ValueError("oczekiwano 10 cyfr prawidłowego NIP (zgodnego z cyfrą kontrolną), np. 526-025-02-74")
+        raise ValueError("oczekiwano 10 cyfr prawidłowego NIP (zgodnego z cyfrą kontrolną), "
+                         "np. 526-025-02-74")
     return value
 
 
