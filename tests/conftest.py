@@ -80,9 +80,13 @@ def base_settings(tmp_path: Path, connection: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, demo_path: Path) -> dict[str, Any]:
-    """Test settings; a test may change them before asking for `app`."""
-    return base_settings(tmp_path, f"sqlite:{demo_path}")
+def settings(tmp_path: Path, demo_path: Path, request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Test settings, with what `@pytest.mark.settings({...})` on the test (or its
+    module or class) adds: known before any fixture builds an app from them."""
+    values = base_settings(tmp_path, f"sqlite:{demo_path}")
+    for marker in reversed(list(request.node.iter_markers("settings"))):
+        values.update(*marker.args, **marker.kwargs)
+    return values
 
 
 @pytest.fixture

@@ -184,10 +184,8 @@ def test_reset_json_and_twice_only_last_works(runner, auth):
     assert path_of(auth.login(login, two["start_password"])) == "/haslo"
 
 
-def test_reset_unlocks_a_locked_out_account(settings, request):
-    settings["security.max_failures"] = "3"
-    auth = request.getfixturevalue("auth")
-    runner = request.getfixturevalue("runner")
+@pytest.mark.settings({"security.max_failures": "3"})
+def test_reset_unlocks_a_locked_out_account(auth, runner):
     login, start = auth.create(1)
     for _ in range(3):
         auth.login(login, "zle haslo zle haslo")

@@ -153,11 +153,8 @@ def test_unknown_login_verifies_a_dummy_hash(app, auth, monkeypatch, store_sql):
 
 # ---- lockout and throttle --------------------------------------------------------
 
-def test_lockout_after_failures_and_staff_unlock(settings, request):
-    settings["security.max_failures"] = "3"
-    auth = request.getfixturevalue("auth")
-    runner = request.getfixturevalue("runner")
-    audit_rows = request.getfixturevalue("audit_rows")
+@pytest.mark.settings({"security.max_failures": "3"})
+def test_lockout_after_failures_and_staff_unlock(auth, runner, audit_rows):
     client = auth.client
     login = auth.resident(1)
     auth.logout()
@@ -181,9 +178,8 @@ def test_lockout_after_failures_and_staff_unlock(settings, request):
     assert audit_rows("staff_unlock")[0]["actor"] == getpass.getuser()
 
 
-def test_failures_below_limit_do_not_lock(settings, request):
-    settings["security.max_failures"] = "3"
-    auth = request.getfixturevalue("auth")
+@pytest.mark.settings({"security.max_failures": "3"})
+def test_failures_below_limit_do_not_lock(auth):
     login = auth.resident(1)
     auth.logout()
     for _ in range(2):
@@ -196,9 +192,8 @@ def test_failures_below_limit_do_not_lock(settings, request):
     assert path_of(auth.login(login, STRONG_PASSWORD)) == "/pulpit"
 
 
-def test_lockout_is_persisted_in_the_store(settings, request):
-    settings["security.max_failures"] = "3"
-    auth = request.getfixturevalue("auth")
+@pytest.mark.settings({"security.max_failures": "3"})
+def test_lockout_is_persisted_in_the_store(settings, auth):
     login = auth.resident(1)
     auth.logout()
     for _ in range(3):
@@ -213,10 +208,8 @@ def test_lockout_is_persisted_in_the_store(settings, request):
     assert response.status_code == 429 and BLOCKED in text(response)
 
 
-def test_address_throttle_answers_429(settings, request):
-    settings["security.address_max_failures"] = "5"
-    auth = request.getfixturevalue("auth")
-    audit_rows = request.getfixturevalue("audit_rows")
+@pytest.mark.settings({"security.address_max_failures": "5"})
+def test_address_throttle_answers_429(auth, audit_rows):
     client = auth.client
     login = auth.resident(1)
     auth.logout()
@@ -323,11 +316,8 @@ def _all_text(rows) -> str:
     return "\n".join(str(value) for row in rows for value in row.values())
 
 
-def test_audit_records_every_event_without_secrets(settings, request, demo_sql):
-    settings["security.max_failures"] = "3"
-    auth = request.getfixturevalue("auth")
-    runner = request.getfixturevalue("runner")
-    audit_rows = request.getfixturevalue("audit_rows")
+@pytest.mark.settings({"security.max_failures": "3"})
+def test_audit_records_every_event_without_secrets(settings, demo_sql, auth, runner, audit_rows):
     client = auth.client
     secrets_used = [STRONG_PASSWORD, NEW_PASSWORD, "zle haslo numer jeden"]
 

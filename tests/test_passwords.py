@@ -247,12 +247,10 @@ def test_start_password_expiring_while_on_the_form_cannot_be_changed(auth, clien
     assert store_sql("SELECT must_change FROM accounts WHERE login = ?", (login,))[0][0] == 1
 
 
-def test_start_password_expiry_follows_configuration(settings, request):
+@pytest.mark.settings({"security.start_password_days": "7"})
+def test_start_password_expiry_follows_configuration(auth, store_sql):
     from datetime import UTC, datetime, timedelta
 
-    settings["security.start_password_days"] = "7"
-    auth = request.getfixturevalue("auth")
-    store_sql = request.getfixturevalue("store_sql")
     login, _ = auth.create(1)
     expires = datetime.fromisoformat(
         store_sql("SELECT start_expires FROM accounts WHERE login = ?", (login,))[0][0])

@@ -74,9 +74,8 @@ def test_cookie_flags_over_http(auth, client):
     assert "Strict-Transport-Security" not in response.headers
 
 
-def test_cookie_flags_over_https(settings, request):
-    settings["portal.https"] = "true"
-    auth = request.getfixturevalue("auth")
+@pytest.mark.settings({"portal.https": "true"})
+def test_cookie_flags_over_https(auth):
     client = auth.client
     # Over HTTPS the CSRF check also wants a same-origin Referer, as browsers send it.
     client.environ_base["HTTP_REFERER"] = "https://localhost/logowanie"
@@ -94,9 +93,8 @@ def test_cookie_flags_over_https(settings, request):
     assert client.get("/dane-osobowe").status_code == 200
 
 
-def test_https_post_from_another_origin_is_refused(settings, request):
-    settings["portal.https"] = "true"
-    auth = request.getfixturevalue("auth")
+@pytest.mark.settings({"portal.https": "true"})
+def test_https_post_from_another_origin_is_refused(auth):
     login, start = auth.create(1)
     auth.client.environ_base["HTTP_REFERER"] = "https://zly.example/logowanie"
     response = auth.login(login, start)
@@ -201,10 +199,8 @@ def test_idle_timeout(auth, client, store_sql):
     assert_anonymous(client)
 
 
-def test_idle_timeout_follows_configuration(settings, request):
-    settings["security.idle_timeout_minutes"] = "5"
-    auth = request.getfixturevalue("auth")
-    store_sql = request.getfixturevalue("store_sql")
+@pytest.mark.settings({"security.idle_timeout_minutes": "5"})
+def test_idle_timeout_follows_configuration(auth, store_sql):
     auth.resident(1)
     store_sql("UPDATE sessions SET last_seen = last_seen - ?", (6 * 60,))
     assert_anonymous(auth.client)
