@@ -120,9 +120,11 @@ def demo_setup(obj: Context, premises: int, years: int) -> None:
 
 def _register_subcommands() -> None:
     from .accounts import accounts, residents
+    from .demo_tsql import demo_tsql
 
     main.add_command(accounts)
     main.add_command(residents)
+    demo.add_command(demo_tsql)
 
 
 _register_subcommands()
