@@ -7,6 +7,8 @@ cd "$ROOT"
 
 # ODBC drivers, headless Chromium, Node (for axe-core), database servers.
 apt_install unixodbc odbcinst libsqliteodbc odbc-postgresql odbc-mariadb chromium chromium-driver zbar-tools
+# FreeTDS: the SQL Server driver Debian has (tests: it loads, an absent server is one line).
+apt_install tdsodbc
 command -v npm >/dev/null || apt_install nodejs npm
 command -v pg_ctlcluster >/dev/null || apt_install postgresql
 [ -x /usr/sbin/mariadbd ] || apt_install mariadb-server

@@ -55,7 +55,7 @@ def detect_dialect(connection: str) -> str:
     lowered = connection.lower()
     for needle, dialect in (("postgres", "postgresql"), ("mariadb", "mariadb"),
                             ("mysql", "mariadb"), ("sql server", "mssql"),
-                            ("freetds", "mssql"), ("sqlite", "sqlite"),
+                            ("freetds", "mssql"), ("tdsodbc", "mssql"), ("sqlite", "sqlite"),
                             ("firebird", "firebird")):
         if needle in lowered:
             return dialect
@@ -68,13 +68,24 @@ def detect_dialect(connection: str) -> str:
 # (measured in bench/RESULTS.md). The driver
 # quotes every bound value as a literal, and the portal binds only numbers,
 # dates and keys it validated itself.
-DRIVER_DEFAULTS = {"postgresql": (("UseServerSidePrepare", "0"),)}
+# Microsoft's ODBC Driver 17/18 for SQL Server: the portal only reads, so say so
+# (an Always On listener then routes it to a readable secondary, sparing the
+# primary the billing program works on). FreeTDS has no such keyword.
+DRIVER_DEFAULTS = {"postgresql": (("UseServerSidePrepare", "0"),),
+                   "mssql-microsoft": (("ApplicationIntent", "ReadOnly"),)}
+
+
+def _defaults_key(connection: str, dialect: str) -> str:
+    if dialect == "mssql" and "odbc driver" in connection.lower():
+        return "mssql-microsoft"
+    return dialect
 
 
 def effective_connection(connection: str, dialect: str) -> str:
     """`connection` plus the portal's driver defaults that it does not set itself."""
     keys = {part.split("=", 1)[0].strip().lower() for part in connection.split(";") if "=" in part}
-    extra = [f"{key}={value}" for key, value in DRIVER_DEFAULTS.get(dialect, ())
+    extra = [f"{key}={value}" for key, value in
+             DRIVER_DEFAULTS.get(_defaults_key(connection, dialect), ())
              if key.lower() not in keys]
     if not extra:
         return connection
