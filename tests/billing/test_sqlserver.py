@@ -13,7 +13,6 @@ import pytest
 from gateway.billing import BillingDB, BillingUnavailable
 from gateway.billing.driver import detect_dialect, effective_connection
 
-
 MS18 = ("DRIVER={ODBC Driver 18 for SQL Server};SERVER=tcp:sql01,1433;DATABASE=czynsze;"
         "UID=portal_ro;PWD=tajne;Encrypt=yes;TrustServerCertificate=no")
 MS17 = "Driver={ODBC Driver 17 for SQL Server};Server=sql01\\SQLEXPRESS;Database=czynsze;" \
