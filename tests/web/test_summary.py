@@ -5,14 +5,13 @@ back with zbarimg; foreign premises and anonymous visitors get nothing."""
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess  # nosec B404 - zbarimg, a fixed local program
 from datetime import date
 from decimal import Decimal
 
 import pytest
 from conftest import STRONG_PASSWORD
 from pagehtml import Page, dec, owed, pln
+from qrread import decoded
 from test_pages import Billing
 
 TODAY = date.today()
@@ -78,16 +77,6 @@ def test_each_accounts_amount_due_is_the_billing_databases(auth, client, demo_sq
                 assert f"Konto {account['NR_KONTA']} – {account['NAZWA_KONTA']}: " \
                        f"{owed(account['due'])}" in section
         assert node.find("input", class_="copy").attrs["value"] == nrb_of(demo_sql, premises)
-
-
-def decoded(png: bytes, tmp_path) -> str:
-    zbarimg = shutil.which("zbarimg")
-    assert zbarimg, "zbarimg (Debian zbar-tools) is installed by scripts/test.sh"
-    image = tmp_path / "code.png"
-    image.write_bytes(png)
-    done = subprocess.run([zbarimg, "--quiet", "--raw", "-Sbinary", str(image)],  # nosec B603
-                          capture_output=True, check=True)
-    return done.stdout.decode("utf-8").rstrip("\n")
 
 
 def resident_with(demo_sql, sign: int) -> tuple[int, int, Decimal]:

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from qrread import decoded
 
 from gateway.web.zbp import (
     NO_AMOUNT,
@@ -98,19 +99,6 @@ def test_config_takes_a_valid_nip_with_dashes(tmp_path):
     assert out["PORTAL_QR_RECIPIENT_NAME"] == "SM Przykładowa"
 
 
-def _decoded(png: bytes, tmp_path) -> str:
-    import shutil
-    import subprocess  # nosec B404 - zbarimg, a fixed local program
-
-    zbarimg = shutil.which("zbarimg")
-    assert zbarimg, "zbarimg (Debian zbar-tools) is installed by scripts/test.sh"
-    image = tmp_path / "code.png"
-    image.write_bytes(png)
-    done = subprocess.run([zbarimg, "--quiet", "--raw", "-Sbinary", str(image)],  # nosec B603
-                          capture_output=True, check=True)
-    return done.stdout.decode("utf-8").rstrip("\n")
-
-
 @pytest.mark.parametrize("amount", [Decimal("1234.56"), Decimal("-87.10")])
 def test_the_png_decodes_back_to_the_exact_payload(tmp_path, amount):
     from gateway.web.zbp import qr_png
@@ -119,7 +107,7 @@ def test_the_png_decodes_back_to_the_exact_payload(tmp_path, amount):
     png = qr_png(text)
     width = int.from_bytes(png[16:20], "big")     # IHDR width
     assert width >= 250
-    assert _decoded(png, tmp_path) == text
+    assert decoded(png, tmp_path) == text
 
 
 def test_the_svg_has_no_style_attribute_and_a_title():
