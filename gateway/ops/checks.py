@@ -30,6 +30,7 @@ def _sample(db: BillingDB, queries: QuerySet, resident: Any) -> dict[str, Any]:
     today = date.today()
     values: dict[str, Any] = {"resident": resident, "today": today,
                               "date_from": date(today.year - 1, 1, 1), "date_to": today,
+                              "since": date(today.year, 1, 1),
                               "premises": 0, "account": 0, "medium": "ZW"}
     for name, column, key in (("resident_premises", "premises", "premises"),
                               ("ledger_accounts", "account", "account"),

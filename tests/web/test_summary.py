@@ -177,3 +177,29 @@ def test_last_payment_settlement_and_documents_since_the_previous_visit(
             assert shown == f"{day:%d.%m.%Y}: {pln(dec(paid[0]['paid']))}"
         else:
             assert shown.startswith("brak wpłat")
+
+
+def test_the_summary_is_the_same_on_every_backend(billing_backend, demo_sql, tmp_path):
+    """Pulpit on SQLite, SQLite-ODBC, PostgreSQL and MariaDB, for a resident with two
+    premises, one with a debt and one with an overpayment: each premises' amount due
+    and account to pay into equal the tests' own SQL on the demo file."""
+    from conftest import Auth, base_settings
+
+    from gateway import create_app
+
+    app = create_app(test_config=base_settings(tmp_path, billing_backend.connection))
+    residents = {1, resident_with(demo_sql, 1)[0], resident_with(demo_sql, -1)[0]}
+    for resident in sorted(residents):
+        client = app.test_client()
+        Auth(app, client).resident(resident)
+        page = Page(client.get("/pulpit")).doc
+        sections = page.find_all("section", class_="summary-premises")
+        totals = premises_totals(demo_sql, resident)
+        assert len(sections) == len(totals)
+        for premises, total in totals.items():
+            register = demo_sql("SELECT NR_EWID FROM LOKALE WHERE ID_LOK = ?",
+                                (premises,))[0][0]
+            node = next(n for n in sections if str(register) in n.find("h2").text())
+            words = owed(total) if total else "nic do zapłaty"
+            assert f"Stan konta na dziś: {words}" in node.text()
+            assert node.find("input", class_="copy").attrs["value"] == nrb_of(demo_sql, premises)
